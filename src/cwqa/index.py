@@ -1,0 +1,435 @@
+"""Index stage: passages → FAISS (dense) and BM25 (lexical) indexes, saved as a folder of files.
+
+Layout of the index folder (default `index/`):
+
+    CURRENT                 name of the build in use (replaced atomically)
+    build-<time>-<pid>/     one complete build:
+        manifest.json       how it was built: settings, model, corpus file hashes, file checksums
+        chunks.jsonl        the passages, one JSON object a line, in index order
+        documents.json      document metadata (title, date, source, ...)
+        embeddings.npy      unit vectors, float32, one row per passage
+        dense.faiss         FAISS index over those vectors
+        bm25/               bm25s index over the passages' text
+
+A build is written to a temporary folder and only then named in CURRENT, so a build killed midway
+leaves the previous one in use. A manifest that no longer matches the corpus, the model or the
+settings makes the index stale; a file whose checksum differs makes it corrupt. Either way
+`ensure_index` rebuilds and says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .chunking import Chunk, chunk_documents
+from .config import Settings
+from .corpus import METADATA_SUFFIX, Document, corpus_files, file_sha256, load_corpus
+from .errors import IndexFileError
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+DOCUMENTS = "documents.json"
+EMBEDDINGS = "embeddings.npy"
+DENSE = "dense.faiss"
+BM25_DIR = "bm25"
+# Below this many passages exact search is fast enough (about 10 ms at 100k on 2 cores) and
+# exact; above it an HNSW graph keeps search in milliseconds. Measured by eval/bench.py.
+EXACT_SEARCH_LIMIT = 100_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+Progress = Callable[[int, int], None]
+Log = Callable[[str], None]
+
+
+@dataclass
+class IndexStatus:
+    """What state the saved index is in, relative to the corpus and settings in force."""
+
+    state: str  # "fresh", "stale", "missing" or "corrupt"
+    reasons: list[str] = field(default_factory=list)
+    manifest: dict | None = None
+    path: Path | None = None
+
+    @property
+    def fresh(self) -> bool:
+        return self.state == "fresh"
+
+    def describe(self) -> str:
+        """One line for the user: 'fresh', or the state and its first reasons."""
+        if self.fresh:
+            return "fresh"
+        return f"{self.state}: " + "; ".join(self.reasons[:3])
+
+
+@dataclass
+class LoadedIndex:
+    """A build in memory: passages, vectors and both search structures."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    documents: list[dict]
+    embeddings: np.ndarray
+    dense: object  # faiss.Index
+    bm25: object  # bm25s.BM25
+
+
+# ---------------------------------------------------------------------------------------------
+# Fingerprints and status
+
+
+def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of every document file and its metadata file, by file name."""
+    hashes = {}
+    for path in corpus_files(corpus_dir):
+        hashes[path.name] = file_sha256(path)
+        meta = path.with_name(path.name[: -len(path.suffix)] + METADATA_SUFFIX)
+        if meta.exists():
+            hashes[meta.name] = file_sha256(meta)
+    return hashes
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The folder of the build in use, if any."""
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return index_dir / name if name else None
+
+
+def index_status(settings: Settings) -> IndexStatus:
+    """Compare the saved index with the corpus and settings in force, and check its files."""
+    build = current_build(settings.index_dir)
+    if build is None:
+        return IndexStatus("missing", ["no index has been built"])
+    try:
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return IndexStatus("corrupt", [f"{build / MANIFEST} unreadable ({error.__class__.__name__})"], path=build)
+    problems = _checksum_problems(build, manifest)
+    if problems:
+        return IndexStatus("corrupt", problems, manifest, build)
+    reasons = _stale_reasons(manifest, settings)
+    return IndexStatus("stale" if reasons else "fresh", reasons, manifest, build)
+
+
+def _checksum_problems(build: Path, manifest: dict) -> list[str]:
+    problems = []
+    for name, expected in manifest.get("files", {}).items():
+        path = build / name
+        if not path.exists():
+            problems.append(f"{path} is missing")
+        elif _sha256(path) != expected:
+            problems.append(f"{path} does not match its checksum")
+    if not manifest.get("files"):
+        problems.append(f"{build / MANIFEST} lists no files")
+    return problems
+
+
+def _stale_reasons(manifest: dict, settings: Settings) -> list[str]:
+    reasons = []
+    if manifest.get("format") != FORMAT_VERSION or manifest.get("cwqa_version") != __version__:
+        reasons.append(f"built by cwqa {manifest.get('cwqa_version')}, this is {__version__}")
+    for key, value in settings.index_settings().items():
+        if manifest.get("settings", {}).get(key) != value:
+            reasons.append(f"setting {key} changed ({manifest.get('settings', {}).get(key)!r} → {value!r})")
+    saved = manifest.get("corpus", {})
+    now = corpus_fingerprint(settings.corpus_dir)
+    for name in sorted(now.keys() - saved.keys()):
+        reasons.append(f"{name} was added")
+    for name in sorted(saved.keys() - now.keys()):
+        reasons.append(f"{name} was removed")
+    for name in sorted(now.keys() & saved.keys()):
+        if now[name] != saved[name]:
+            reasons.append(f"{name} changed")
+    return reasons
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+def build_index(settings: Settings, progress: Progress | None = None, log: Log = lambda message: None) -> Path:
+    """Parse, chunk, embed and index the corpus; switch to the new build only when it is complete.
+
+    Passages whose text (and model) are unchanged since the previous build reuse its vectors, so
+    adding or editing one document re-embeds only that document's passages.
+    """
+    from .embedding import get_embedder
+
+    started = time.time()
+    corpus_hashes = corpus_fingerprint(settings.corpus_dir)
+    documents = load_corpus(settings.corpus_dir)
+    embedder = get_embedder(settings.model)
+    prefix = settings.context_prefix
+    chunks = chunk_documents(
+        documents,
+        settings.chunk_tokens,
+        fits_model=lambda text: embedder.count_tokens(text) <= embedder.max_tokens,
+        prefix=prefix,
+    )
+    if not chunks:
+        raise IndexFileError(f"{settings.corpus_dir}: the corpus has no text to index")
+    texts = [chunk.context_text(prefix) for chunk in chunks]
+    keys = [_embedding_key(settings.model, text) for text in texts]
+    vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
+    todo = [i for i, vector in enumerate(vectors) if vector is None]
+    log(f"embedding {len(todo)} of {len(chunks)} passages ({reused} reused from the previous build)")
+    fresh = embedder.encode([texts[i] for i in todo], progress=progress) if todo else np.zeros((0, embedder.dimension))
+    matrix = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+    for row, i in enumerate(todo):
+        matrix[i] = fresh[row]
+    for i, vector in enumerate(vectors):
+        if vector is not None:
+            matrix[i] = vector
+    if progress and not todo:
+        progress(len(chunks), len(chunks))
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    temporary = settings.index_dir / f".tmp-build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    temporary.mkdir()
+    try:
+        _write_chunks(temporary / CHUNKS, chunks, keys)
+        (temporary / DOCUMENTS).write_text(json.dumps([_document_record(d) for d in documents], indent=1), "utf-8")
+        np.save(temporary / EMBEDDINGS, matrix)
+        kind = write_dense_index(matrix, temporary / DENSE)
+        _write_bm25(texts, temporary / BM25_DIR)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "cwqa_version": __version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(time.time() - started, 2),
+            "settings": settings.index_settings(),
+            "model": settings.model,
+            "dimension": embedder.dimension,
+            "max_seq_length": embedder.max_tokens,
+            "dense_index": kind,
+            "chunks": len(chunks),
+            "documents": len(documents),
+            "embedded": len(todo),
+            "reused": reused,
+            "corpus": corpus_hashes,
+            "files": {},
+        }
+        manifest["files"] = {
+            str(path.relative_to(temporary)): _sha256(path) for path in sorted(temporary.rglob("*")) if path.is_file()
+        }
+        (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        final = settings.index_dir / temporary.name.replace(".tmp-build", "build")
+        temporary.rename(final)
+        _point_current(settings.index_dir, final.name)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    _remove_old_builds(settings.index_dir, keep=final.name)
+    log(f"index built: {len(chunks)} passages from {len(documents)} documents in {time.time() - started:.1f} s")
+    return final
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    """Replace CURRENT atomically: readers see the old build or the new one, never neither."""
+    pointer = index_dir / f".{CURRENT}.{os.getpid()}"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    with open(pointer, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    hour_ago = time.time() - 3600
+    for path in index_dir.iterdir():
+        if path.name == keep or not path.is_dir():
+            continue
+        # Another process may be writing a temporary build right now: leave recent ones alone.
+        if path.name.startswith("build-") or (path.name.startswith(".tmp-build-") and path.stat().st_mtime < hour_ago):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _embedding_key(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\n{text}".encode("utf-8")).hexdigest()
+
+
+def _reuse_vectors(index_dir: Path, keys: list[str], dimension: int) -> tuple[list[np.ndarray | None], int]:
+    """Vectors of the previous build whose passage text and model are unchanged."""
+    vectors: list[np.ndarray | None] = [None] * len(keys)
+    build = current_build(index_dir)
+    if build is None:
+        return vectors, 0
+    try:
+        old_keys = [json.loads(line)["embedding_key"] for line in (build / CHUNKS).read_text("utf-8").splitlines()]
+        old = np.load(build / EMBEDDINGS, mmap_mode="r")
+        if old.shape != (len(old_keys), dimension):
+            return vectors, 0
+    except (OSError, ValueError, KeyError):
+        return vectors, 0  # an unreadable previous build just means embedding everything
+    where = {key: row for row, key in enumerate(old_keys)}
+    reused = 0
+    for i, key in enumerate(keys):
+        if key in where:
+            vectors[i] = np.array(old[where[key]])
+            reused += 1
+    return vectors, reused
+
+
+def _write_chunks(path: Path, chunks: list[Chunk], keys: list[str]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for chunk, key in zip(chunks, keys):
+            record = dataclasses.asdict(chunk)
+            record["embedding_key"] = key
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _document_record(document: Document) -> dict:
+    return {
+        "id": document.id,
+        "title": document.title,
+        "citation_name": document.citation_name,
+        "author": document.author,
+        "date": document.date,
+        "place": document.place,
+        "collection": document.collection,
+        "source": document.source,
+        "extra": document.extra,
+        "path": str(document.path),
+        "paragraphs": len(document.paragraphs),
+    }
+
+
+def choose_dense_index(count: int) -> str:
+    """'flat' (exact) for small corpora, 'hnsw' (approximate, fast) above EXACT_SEARCH_LIMIT."""
+    return "flat" if count <= EXACT_SEARCH_LIMIT else "hnsw"
+
+
+def write_dense_index(vectors: np.ndarray, path: Path, kind: str | None = None) -> str:
+    """Build and save a FAISS inner-product index over unit vectors; returns its kind."""
+    import faiss
+
+    kind = kind or choose_dense_index(len(vectors))
+    index = make_dense_index(vectors, kind)
+    faiss.write_index(index, str(path))
+    return kind
+
+
+def make_dense_index(vectors: np.ndarray, kind: str):
+    """A FAISS index of the given kind holding `vectors` (inner product = cosine on unit vectors)."""
+    import faiss
+
+    dimension = vectors.shape[1]
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dimension)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        raise ValueError(f"unknown dense index kind {kind!r}")
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def bm25_tokenize(texts: list[str]):
+    """Lower-cased, stemmed, English stop words removed: the same for passages and questions."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+_STEMMER = None
+
+
+def _stemmer():
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english")
+    return _STEMMER
+
+
+def _write_bm25(texts: list[str], folder: Path) -> None:
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(bm25_tokenize(texts), show_progress=False)
+    retriever.save(str(folder))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_index(settings: Settings) -> LoadedIndex:
+    """Load the build in use; raises IndexFileError if it is missing or unreadable."""
+    import bm25s
+    import faiss
+
+    build = current_build(settings.index_dir)
+    if build is None:
+        raise IndexFileError(f"{settings.index_dir}: no index has been built (run `cwqa index`)")
+    try:
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        chunks = [_chunk_from_record(json.loads(line)) for line in (build / CHUNKS).read_text("utf-8").splitlines()]
+        documents = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
+        embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
+        dense = faiss.read_index(str(build / DENSE))
+        bm25 = bm25s.BM25.load(str(build / BM25_DIR))
+    except Exception as error:  # any unreadable file means the same to the user: rebuild
+        raise IndexFileError(f"{build}: index files unreadable ({type(error).__name__}: {error})")
+    if dense.ntotal != len(chunks) or embeddings.shape[0] != len(chunks):
+        raise IndexFileError(f"{build}: index files disagree on the number of passages")
+    return LoadedIndex(build, manifest, chunks, documents, embeddings, dense, bm25)
+
+
+_CHUNK_FIELDS = {f.name for f in dataclasses.fields(Chunk)}
+
+
+def _chunk_from_record(record: dict) -> Chunk:
+    return Chunk(**{key: value for key, value in record.items() if key in _CHUNK_FIELDS})
+
+
+def ensure_index(settings: Settings, progress: Progress | None = None, log: Log = lambda message: None) -> LoadedIndex:
+    """The index for these settings, rebuilt first if it is missing, stale or corrupt (saying why)."""
+    status = index_status(settings)
+    if not status.fresh:
+        log(f"index {status.describe()}; rebuilding")
+        build_index(settings, progress=progress, log=log)
+    try:
+        return load_index(settings)
+    except IndexFileError as error:
+        log(f"{error}; rebuilding")
+        build_index(settings, progress=progress, log=log)
+        return load_index(settings)
+
+
+def open_retriever(settings: Settings, progress: Progress | None = None, log: Log = lambda message: None):
+    """A ready `Retriever` over the index for these settings (building it when needed)."""
+    from .embedding import get_embedder
+    from .retrieval import Retriever
+
+    loaded = ensure_index(settings, progress=progress, log=log)
+    return Retriever(loaded, get_embedder(settings.model), settings)
