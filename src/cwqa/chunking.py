@@ -42,12 +42,19 @@ class Chunk:
     url: str = ""
     kind: str = "body"
     date: str = ""
+    lead_in: str = ""  # the paragraph that introduces this list item ("... as follows:")
 
     def context_text(self, prefix: bool = True) -> str:
-        """The text that is embedded and indexed: where it stands, then what it says."""
+        """The text that is embedded and indexed: where it stands, then what it says.
+
+        A list item is read with the sentence that announces the list: "(a) Everything must be
+        done ..." only means "a Soviet deduction" after "To what deductions do they lead? To
+        following:", and questions are asked in the words of that lead-in.
+        """
         if not prefix:
             return self.text
-        return f"{self.doc_title} — {self.section_title}\n{self.text}"
+        lead = f"{self.lead_in}\n" if self.lead_in else ""
+        return f"{self.doc_title} — {self.section_title}\n{lead}{self.text}"
 
 
 @lru_cache(maxsize=1)
@@ -128,18 +135,21 @@ def chunk_paragraph(
     count: TokenCounter,
     fits_model: Callable[[str], bool] | None = None,
     prefix: bool = True,
+    lead_in: str = "",
 ) -> list[Chunk]:
     """The passages of one paragraph. `fits_model(text)` vetoes windows the embedder would truncate."""
     while True:
         spans = window_spans(paragraph.text, budget, count)
-        chunks = [_make_chunk(document, paragraph, span, n, len(spans)) for n, span in enumerate(spans, 1)]
+        chunks = [_make_chunk(document, paragraph, span, n, len(spans), lead_in) for n, span in enumerate(spans, 1)]
         if fits_model is None or all(fits_model(chunk.context_text(prefix)) for chunk in chunks) or budget <= 16:
             return chunks
         # Budgets are in tiktoken tokens, the model counts word pieces: shrink until they agree.
         budget = int(budget * 0.85)
 
 
-def _make_chunk(document: Document, paragraph: Paragraph, span: tuple[int, int], window: int, windows: int) -> Chunk:
+def _make_chunk(
+    document: Document, paragraph: Paragraph, span: tuple[int, int], window: int, windows: int, lead_in: str = ""
+) -> Chunk:
     start, end = span
     raw = paragraph.text[start:end]
     # Report the stripped window's own position, so text_start/text_end locate exactly `text`.
@@ -168,6 +178,7 @@ def _make_chunk(document: Document, paragraph: Paragraph, span: tuple[int, int],
         url=document.url,
         kind=paragraph.kind,
         date=document.date,
+        lead_in=lead_in,
     )
 
 
@@ -180,10 +191,55 @@ def chunk_documents(
 ) -> list[Chunk]:
     """All passages of a corpus, in document and paragraph order."""
     count = count or tiktoken_counter()
-    return [
-        chunk
-        for document in documents
-        for paragraph in document.paragraphs
-        if paragraph.text.strip()
-        for chunk in chunk_paragraph(document, paragraph, budget, count, fits_model, prefix)
-    ]
+    chunks: list[Chunk] = []
+    for document in documents:
+        lead_ins = list_lead_ins(document.paragraphs, count)
+        for paragraph, lead_in in zip(document.paragraphs, lead_ins):
+            if paragraph.text.strip():
+                chunks.extend(chunk_paragraph(document, paragraph, budget, count, fits_model, prefix, lead_in))
+    return chunks
+
+
+LEAD_IN_TOKENS = 60  # how much of an announcing paragraph's end is carried to its list items
+
+
+def label_style(label: str) -> str:
+    """The numbering scheme of a label: '(a)', '(1)', '1.', '1.a.', 'a.'; '' when unlabelled."""
+    for style, pattern in (("(1)", r"\(\d+\)"), ("(a)", r"\([a-z]+\)"), ("1.a.", r"\d+\.[a-z]+\.?"),
+                           ("1.", r"\d+\.?"), ("a.", r"[a-z]\.")):
+        if re.fullmatch(pattern, label):
+            return style
+    return label
+
+
+def announcing_tail(text: str, count: TokenCounter) -> str:
+    """The last sentences of a paragraph, up to LEAD_IN_TOKENS: the part that announces a list."""
+    sentences = split_sentences(text)
+    tail: list[str] = []
+    while sentences and count(" ".join([sentences[-1], *tail])) <= LEAD_IN_TOKENS:
+        tail.insert(0, sentences.pop())
+    return " ".join(tail) or sentences[-1] if sentences or tail else ""
+
+
+def list_lead_ins(paragraphs: tuple[Paragraph, ...] | list[Paragraph], count: TokenCounter) -> list[str]:
+    """For each paragraph, the words that announce the list it is an item of ('' if none).
+
+    A paragraph ending in ':' opens a list; the labelled paragraphs after it are its items until
+    an unlabelled paragraph, a new section, or a label in the opener's own scheme (a sibling:
+    after "1. ... is:" the items "1.a." and "1.b." belong to it, "2." does not).
+    """
+    lead_ins: list[str] = []
+    openers: list[tuple[str, str]] = []  # (scheme of the opener's label, announcing words)
+    section = None
+    for paragraph in paragraphs:
+        style = label_style(paragraph.label)
+        if paragraph.section_id != section or paragraph.kind != "body" or not style:
+            openers, section = [], paragraph.section_id
+            lead_ins.append("")
+        else:
+            while openers and openers[-1][0] == style:
+                openers.pop()
+            lead_ins.append(openers[-1][1] if openers else "")
+        if paragraph.kind == "body" and paragraph.text.rstrip().endswith(":"):
+            openers.append((style, announcing_tail(paragraph.text, count)))
+    return lead_ins

@@ -33,9 +33,9 @@ class Settings:
     # Retrieval.
     mode: str = "hybrid"
     k: int = 5
+    fusion: str = "convex"  # "convex" (weighted min-max normalised scores) or "rrf"
+    dense_weight: float = 0.5  # share of the dense score in hybrid fusion (BM25 gets the rest)
     rrf_k: int = 60
-    dense_weight: float = 1.0  # weight of the dense ranking in reciprocal-rank fusion
-    bm25_weight: float = 1.0
     # Answers.
     generator: str = "extractive"
     generator_options: dict = field(default_factory=dict)
@@ -111,6 +111,10 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
 def _checked(settings: Settings, origin: str) -> Settings:
     if settings.mode not in MODES:
         raise ConfigError(f"{origin}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
+    if settings.fusion not in ("convex", "rrf"):
+        raise ConfigError(f"{origin}: fusion must be 'convex' or 'rrf', not {settings.fusion!r}")
+    if not 0.0 <= settings.dense_weight <= 1.0:
+        raise ConfigError(f"{origin}: dense_weight must be between 0 and 1, not {settings.dense_weight}")
     if not 1 <= settings.k <= 100:
         raise ConfigError(f"{origin}: k must be between 1 and 100, not {settings.k}")
     if not 16 <= settings.chunk_tokens <= 2000:

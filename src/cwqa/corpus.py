@@ -36,7 +36,7 @@ class Paragraph:
     last_page: int | None
     start: int  # character offsets of the paragraph's span in the source file
     end: int
-    kind: str = "body"  # "body" or "footnote"
+    kind: str = "body"  # "body", "heading" (the printed title lines) or "footnote"
     anchor_id: str | None = None  # for a footnote: the paragraph it hangs from
     series_note: str = ""  # "second list" when a label repeats within its section
 
@@ -107,6 +107,8 @@ def format_citation(document: Document, paragraph: Paragraph) -> str:
     where = [document.citation_name]
     if paragraph.kind == "footnote":
         where.append(f"n. {paragraph.label}" if paragraph.label else "note")
+    elif paragraph.kind == "heading":
+        where.append("heading")
     else:
         section = paragraph.section_label
         where.append(f"{section} {paragraph_mark(paragraph)}".strip())
@@ -370,6 +372,7 @@ def parse_text_document(text: str, meta: dict, path: Path) -> Document:
     page_range = (pages[0], (markers[0] - 1) if markers else pages[1])
 
     header: list[str] = []
+    header_span: list[int] = []  # start of the first title line, end of the last
     trailer: list[str] = []
     drafts: list[_Draft] = []
     section = ("preamble", "Preamble", "Preamble")
@@ -394,6 +397,7 @@ def parse_text_document(text: str, meta: dict, path: Path) -> Document:
             opens_body = next_block is not None and not _looks_like_header(next_block.text)
             if not (_is_heading(block, next_block) and opens_body):
                 header.append(content)
+                header_span[:] = [header_span[0] if header_span else block.start, block.end]
                 continue
         if body_started and _SIGNATURE.fullmatch(content) and len(content.split()) <= 3 and block.blank_before:
             trailer.append(content)
@@ -431,6 +435,16 @@ def parse_text_document(text: str, meta: dict, path: Path) -> Document:
 
     drafts = _rejoin(drafts)
     paragraphs = _finish(doc_id, drafts, meta, path)
+    if header:
+        # The printed heading ("104. National Security Council Report", "The Chargé in Moscow
+        # (Kennan) to the Secretary of State") answers who-wrote-to-whom questions: keep it
+        # searchable as a passage of its own, cleaned like the body.
+        heading_text = " / ".join(_FOOTNOTE_MARK.sub("", line) if strip_footnotes else line for line in header)
+        paragraphs.insert(0, Paragraph(
+            id=f"{doc_id}/heading", doc_id=doc_id, section_id="heading", section_label="Heading",
+            section_title="Heading", label="", ordinal=0, text=heading_text,
+            first_page=pages[0], last_page=pages[0], start=header_span[0], end=header_span[1], kind="heading",
+        ))
     extra = {"header": header, **_read_trailer(trailer)}
     return Document(
         id=doc_id,

@@ -35,6 +35,11 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # Loading messages and bars are noise on a user's terminal; our own bar shows progress.
+        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()
 
         self.name = name
         try:

@@ -8,6 +8,8 @@ Layout of the index folder (default `index/`):
         chunks.jsonl        the passages, one JSON object a line, in index order
         documents.json      document metadata (title, date, source, ...)
         embeddings.npy      unit vectors, float32, one row per passage
+        sentences.npy       unit vectors of each passage's sentences, float32
+        sentence_offsets.npy  passage i's sentences are rows offsets[i]:offsets[i+1]
         dense.faiss         FAISS index over those vectors
         bm25/               bm25s index over the passages' text
 
@@ -43,6 +45,8 @@ MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 EMBEDDINGS = "embeddings.npy"
+SENTENCES = "sentences.npy"
+SENTENCE_OFFSETS = "sentence_offsets.npy"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 # Below this many passages exact search is fast enough (about 10 ms at 100k on 2 cores) and
@@ -85,6 +89,8 @@ class LoadedIndex:
     chunks: list[Chunk]
     documents: list[dict]
     embeddings: np.ndarray
+    sentences: np.ndarray
+    sentence_offsets: np.ndarray
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
 
@@ -195,27 +201,37 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     if not chunks:
         raise IndexFileError(f"{settings.corpus_dir}: the corpus has no text to index")
     texts = [chunk.context_text(prefix) for chunk in chunks]
-    keys = [_embedding_key(settings.model, text) for text in texts]
-    vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
-    todo = [i for i, vector in enumerate(vectors) if vector is None]
-    log(f"embedding {len(todo)} of {len(chunks)} passages ({reused} reused from the previous build)")
-    fresh = embedder.encode([texts[i] for i in todo], progress=progress) if todo else np.zeros((0, embedder.dimension))
-    matrix = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+    # MiniLM averages a passage into one vector, which blurs the one sentence a question is
+    # about; each sentence gets a vector too, and dense scores use the best one (eval: +16 points
+    # Hit@5 for dense over passage vectors alone).
+    sentences = [sentence_texts(chunk) for chunk in chunks]
+    offsets = np.cumsum([0] + [len(group) for group in sentences]).astype(np.int64)
+    all_texts = texts + [sentence for group in sentences for sentence in group]
+    keys = [_embedding_key(settings.model, text) for text in all_texts]
+    old_vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
+    todo = [i for i, vector in enumerate(old_vectors) if vector is None]
+    log(f"embedding {len(todo)} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
+    fresh = embedder.encode([all_texts[i] for i in todo], progress=progress) if todo else None
+    vectors = np.zeros((len(all_texts), embedder.dimension), dtype=np.float32)
     for row, i in enumerate(todo):
-        matrix[i] = fresh[row]
-    for i, vector in enumerate(vectors):
+        vectors[i] = fresh[row]
+    for i, vector in enumerate(old_vectors):
         if vector is not None:
-            matrix[i] = vector
+            vectors[i] = vector
     if progress and not todo:
-        progress(len(chunks), len(chunks))
+        progress(len(all_texts), len(all_texts))
+    matrix = vectors[: len(chunks)]
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     temporary = settings.index_dir / f".tmp-build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     temporary.mkdir()
     try:
-        _write_chunks(temporary / CHUNKS, chunks, keys)
+        _write_chunks(temporary / CHUNKS, chunks, keys[: len(chunks)])
         (temporary / DOCUMENTS).write_text(json.dumps([_document_record(d) for d in documents], indent=1), "utf-8")
         np.save(temporary / EMBEDDINGS, matrix)
+        np.save(temporary / SENTENCES, vectors[len(chunks) :])
+        np.save(temporary / SENTENCE_OFFSETS, offsets)
+        (temporary / "embedding_keys.txt").write_text("\n".join(keys) + "\n", encoding="utf-8")
         kind = write_dense_index(matrix, temporary / DENSE)
         _write_bm25(texts, temporary / BM25_DIR)
         manifest = {
@@ -230,6 +246,7 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
             "dense_index": kind,
             "chunks": len(chunks),
             "documents": len(documents),
+            "sentences": int(offsets[-1]),
             "embedded": len(todo),
             "reused": reused,
             "corpus": corpus_hashes,
@@ -269,6 +286,13 @@ def _remove_old_builds(index_dir: Path, keep: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def sentence_texts(chunk: Chunk) -> list[str]:
+    """The sentences of a passage that get vectors of their own (at least one per passage)."""
+    from .chunking import split_sentences
+
+    return split_sentences(chunk.text) or [chunk.text]
+
+
 def _embedding_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\n{text}".encode("utf-8")).hexdigest()
 
@@ -280,8 +304,8 @@ def _reuse_vectors(index_dir: Path, keys: list[str], dimension: int) -> tuple[li
     if build is None:
         return vectors, 0
     try:
-        old_keys = [json.loads(line)["embedding_key"] for line in (build / CHUNKS).read_text("utf-8").splitlines()]
-        old = np.load(build / EMBEDDINGS, mmap_mode="r")
+        old_keys = (build / "embedding_keys.txt").read_text("utf-8").split()
+        old = np.concatenate([np.load(build / EMBEDDINGS), np.load(build / SENTENCES)])
         if old.shape != (len(old_keys), dimension):
             return vectors, 0
     except (OSError, ValueError, KeyError):
@@ -396,13 +420,15 @@ def load_index(settings: Settings) -> LoadedIndex:
         chunks = [_chunk_from_record(json.loads(line)) for line in (build / CHUNKS).read_text("utf-8").splitlines()]
         documents = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
+        sentences = np.load(build / SENTENCES, mmap_mode="r")
+        sentence_offsets = np.load(build / SENTENCE_OFFSETS)
         dense = faiss.read_index(str(build / DENSE))
         bm25 = bm25s.BM25.load(str(build / BM25_DIR))
     except Exception as error:  # any unreadable file means the same to the user: rebuild
         raise IndexFileError(f"{build}: index files unreadable ({type(error).__name__}: {error})")
-    if dense.ntotal != len(chunks) or embeddings.shape[0] != len(chunks):
+    if dense.ntotal != len(chunks) or embeddings.shape[0] != len(chunks) or len(sentence_offsets) != len(chunks) + 1:
         raise IndexFileError(f"{build}: index files disagree on the number of passages")
-    return LoadedIndex(build, manifest, chunks, documents, embeddings, dense, bm25)
+    return LoadedIndex(build, manifest, chunks, documents, embeddings, sentences, sentence_offsets, dense, bm25)
 
 
 _CHUNK_FIELDS = {f.name for f in dataclasses.fields(Chunk)}

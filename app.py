@@ -1,0 +1,526 @@
+"""cwqa web app: ask questions of Cold War diplomatic documents and check each passage at its source.
+
+Run with `streamlit run app.py`. This file holds only widgets and layout; the work lives in the
+cwqa library (search in cwqa.index / cwqa.retrieval, everything shown in cwqa.presentation).
+The model and the index load once per server process (st.cache_resource) and are shared by all
+sessions. The corpus and index folders come from the settings (cwqa.toml, CWQA_CORPUS, CWQA_INDEX).
+
+Untrusted text (documents, metadata, questions, answers) is only ever shown through st.text /
+st.code, or through st.html on strings that cwqa.presentation has escaped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from cwqa import presentation as pr
+from cwqa.config import MODES, load_settings
+from cwqa.errors import CwqaError
+
+ROOT = Path(__file__).resolve().parent
+# Evaluation inputs and outputs live beside the app; CWQA_REPORTS moves the reports (tests use it).
+REPORTS_DIR = Path(os.environ.get("CWQA_REPORTS") or ROOT / "eval" / "reports")
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+UNANSWERABLE = ROOT / "eval" / "unanswerable.jsonl"
+EXAMPLES = (
+    "Which places did Kennan expect the USSR to press for first?",
+    "What exchanges with the Soviet bloc did NSC 5607 recommend?",
+    "Why did Kennan think Soviet power was vulnerable?",
+)
+MODE_LABELS = {"hybrid": "Hybrid", "dense": "Dense", "bm25": "BM25"}
+
+st.set_page_config(page_title="cwqa · Cold War diplomacy", page_icon="📜", layout="wide")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared, process-wide resources
+
+
+@st.cache_resource(show_spinner=False)
+def shared_index(key: str, _settings) -> pr.SharedIndex:
+    """The index holder for one set of settings; `key` names them (the Settings object is not hashed)."""
+    return pr.SharedIndex(_settings)
+
+
+@st.cache_resource(show_spinner="Loading the answer generator…")
+def shared_generator(name: str, key: str, _settings):
+    """An answer generator, loaded once per process (a local model can take seconds to load)."""
+    from cwqa.generation import get_generator
+
+    return get_generator(name, _settings)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def generator_options() -> tuple[list[str], dict[str, str], str]:
+    """'none' and the installed generators (scanning plugins is not free, so remembered)."""
+    return pr.generator_choices()
+
+
+# ---------------------------------------------------------------------------------------------
+# Small display helpers (all untrusted text goes through these or st.code/st.text)
+
+
+def inert(text, css_class: str = "", tag: str = "div", where=st) -> None:
+    """Show text exactly as written, never as HTML or Markdown."""
+    where.html(f'<{tag} class="{css_class}">{pr.escape_html(text)}</{tag}>')
+
+
+def notice(kind: str, message: str, where=st) -> None:
+    """st.error / st.warning / st.info / st.success with the message's own characters escaped."""
+    getattr(where, kind)(pr.escape_markdown(message))
+
+
+def open_index(index: pr.SharedIndex):
+    """The shared retriever; the first session of a process opens (or builds) the index, with progress."""
+    if index.ready:
+        return index.retriever
+    slot = st.empty()  # the progress box goes away once the index is open
+    with slot.status("Opening the index…", expanded=True) as box:
+        bar = st.progress(0.0)
+        lines = st.empty()
+        seen: list[str] = []
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=f"Embedding passages: {done} of {total}")
+
+        def log(message: str) -> None:
+            seen.append(message)
+            lines.code("\n".join(seen[-6:]), language=None)
+
+        try:
+            retriever = index.get(progress=progress, log=log)
+        except Exception as error:  # the page must stay usable: say what failed, in one line
+            box.update(label="The index could not be opened", state="error", expanded=True)
+            notice("error", f"The index could not be opened: {pr.one_line(error)}")
+            return None
+    slot.empty()
+    return retriever
+
+
+def index_panel(index: pr.SharedIndex, retriever) -> None:
+    """Sidebar: which index is in use, whether it is fresh, and a rebuild button with progress."""
+    side = st.sidebar
+    side.subheader("Index")
+    if retriever is not None:
+        facts = pr.describe_build(retriever.loaded.manifest)
+        inert(f"Model: {facts['model']}", "cwqa-cardmeta", where=side)
+        inert(f"{facts['chunks']} passages from {facts['documents']} documents", "cwqa-cardmeta", where=side)
+        inert(f"Built {facts['built_at']}", "cwqa-cardmeta", where=side)
+    status = index.status()
+    if status.fresh:
+        side.success("Fresh: matches the corpus and settings", icon=":material/check_circle:")
+    else:
+        reasons = "; ".join(status.reasons[:3])
+        kind = "error" if status.state == "corrupt" else "warning"
+        label = {"stale": "Stale", "corrupt": "Corrupt", "missing": "Missing"}.get(status.state, status.state)
+        serving = " Answers come from the build loaded earlier." if retriever is not None else ""
+        notice(kind, f"{label}: {reasons}.{serving} Rebuild to update.", where=side)
+    flash = st.session_state.pop("index_flash", None)
+    if flash:
+        notice(*flash, where=side)
+    if side.button("Rebuild index", icon=":material/refresh:", key="rebuild", use_container_width=True):
+        bar = side.progress(0.0, text="Rebuilding…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=f"Embedding passages: {done} of {total}")
+
+        try:
+            with side:
+                with st.spinner("Rebuilding the index…"):
+                    index.rebuild(progress=progress)
+        except Exception as error:  # a failed rebuild leaves the previous build in use
+            notice("error", f"Rebuild failed: {pr.one_line(error)}. The previous build is still in use.", where=side)
+        else:
+            st.session_state["index_flash"] = ("success", "Index rebuilt.")
+            st.session_state.pop("results", None)
+            st.rerun()
+    if index.log:
+        with side.expander("Index log"):
+            st.code("\n".join(index.log[-20:]), language=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ask page
+
+
+def remember(name: str, key: str) -> None:
+    """Keep a search option beyond its widget (widgets forget their state on other pages)."""
+    st.session_state.prefs[name] = st.session_state[key]
+
+
+def ask_example(question: str) -> None:
+    st.session_state["pending_question"] = question
+
+
+def search_controls(doc_ids: list[str], titles: dict[str, str], generators: list[str], descriptions: dict[str, str], problem: str) -> dict:
+    """The sidebar's search options; returns the current choices."""
+    prefs = st.session_state.prefs
+    with CONTROLS:
+        st.subheader("Search")
+        st.slider("Passages", *pr.K_CHOICES, value=prefs["k"], key="opt_k", on_change=remember, args=("k", "opt_k"))
+        st.radio(
+            "Retrieval mode",
+            MODES,
+            index=MODES.index(prefs["mode"]),
+            format_func=MODE_LABELS.get,
+            horizontal=True,
+            key="opt_mode",
+            on_change=remember,
+            args=("mode", "opt_mode"),
+            help="Hybrid fuses the dense (meaning) and BM25 (words) rankings.",
+        )
+        st.multiselect(
+            "Documents",
+            doc_ids,
+            default=prefs["docs"],
+            format_func=lambda doc_id: titles.get(doc_id, doc_id),
+            placeholder="All documents",
+            key="opt_docs",
+            on_change=remember,
+            args=("docs", "opt_docs"),
+        )
+        st.selectbox(
+            "Answer generator",
+            generators,
+            index=generators.index(prefs["gen"]) if prefs["gen"] in generators else 0,
+            format_func=lambda name: "none (passages only)" if name == "none" else name,
+            key="opt_gen",
+            on_change=remember,
+            args=("gen", "opt_gen"),
+            help="; ".join(f"{name}: {text}" for name, text in descriptions.items() if text) or None,
+        )
+        if problem:
+            st.caption(f"Answer generators unavailable: {pr.escape_markdown(problem)}")
+        st.divider()
+    return prefs
+
+
+def passage_card(hit, terms, citation_name: str) -> None:
+    """One ranked passage: citation, scores, highlighted text, context, copy and open actions."""
+    chunk = hit.chunk
+    context_key = f"context:{chunk.id}"
+    where = " · ".join(part for part in (pr.chunk_where(chunk, citation_name), pr.section_subtitle(chunk)) if part)
+    with st.container(border=True):
+        head, scores = st.columns([4, 1])
+        head.html(
+            f'<div class="cwqa-cardhead">[{hit.rank}] {pr.escape_html(chunk.doc_title)}</div>'
+            f'<div class="cwqa-cardmeta">{pr.escape_html(where)}</div>'
+        )
+        weak = "" if pr.is_strong(hit) else '<div class="cwqa-weak">weak match</div>'
+        similarity = "–" if hit.dense_score is None else f"{hit.dense_score:.2f}"
+        bm25 = "–" if hit.bm25_score is None else f"{hit.bm25_score:.2f}"
+        scores.html(
+            f'<div class="cwqa-cardmeta" style="text-align:right">score {hit.score:.4f}<br>'
+            f"similarity {similarity} · BM25 {bm25}</div>{weak}"
+        )
+        if st.session_state.get(context_key):
+            before, paragraph, after = pr.paragraph_context(RETRIEVER.document_chunks(chunk.doc_id), chunk.id)
+            st.html(pr.context_html("Previous paragraph", before) or '<div class="cwqa-context-label">Start of the document</div>')
+            if paragraph is not None and len(paragraph.chunks) > 1:
+                # A window of a longer paragraph: show the whole paragraph, the window marked.
+                st.html(f'<div class="cwqa-passage">{pr.paragraph_html(paragraph, chunk.id, terms, mark_terms=True)}</div>')
+            else:
+                st.html(f'<div class="cwqa-passage">{pr.highlight_html(chunk.text, terms)}</div>')
+            st.html(pr.context_html("Next paragraph", after) or '<div class="cwqa-context-label">End of the document</div>')
+        else:
+            st.html(f'<div class="cwqa-passage">{pr.highlight_html(chunk.text, terms)}</div>')
+        st.code(hit.citation, language=None, wrap_lines=True)
+        toggle, open_doc, source = st.columns([1.2, 1.4, 1.6])
+        toggle.toggle("Context", key=context_key, help="Show the paragraphs before and after")
+        open_doc.page_link(
+            DOCUMENTS_PAGE, label="Open in document", icon=":material/menu_book:", query_params={"doc": chunk.doc_id, "p": chunk.id}
+        )
+        url = pr.safe_url(chunk.url)
+        if url:
+            source.link_button("Printed source", url, icon=":material/open_in_new:")
+
+
+def run_search(question: str, prefs: dict) -> dict:
+    """Search (and answer), remembered per session so widget clicks do not redo the work."""
+    key = (str(RETRIEVER.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["gen"])
+    cached = st.session_state.get("results")
+    if cached and cached["key"] == key:
+        return cached
+    result = {"key": key, "hits": [], "verdict": None, "answer": None, "error": "", "answer_error": ""}
+    try:
+        hits = RETRIEVER.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None)
+        hits = pr.complete_scores(RETRIEVER, question, hits)
+    except CwqaError as error:
+        result["error"] = pr.one_line(error)
+        return result
+    result["hits"] = hits
+    result["verdict"] = pr.assess_match(hits)
+    if prefs["gen"] != "none" and result["verdict"].good:
+        try:
+            from cwqa.generation import generate_answer
+
+            generator = shared_generator(prefs["gen"], pr.settings_key(SETTINGS), SETTINGS)
+            with st.spinner(f"Writing an answer with {prefs['gen']}…"):
+                result["answer"] = pr.answer_view(generate_answer(generator, question, hits))
+        except Exception as error:  # a failing generator must not take the passages down with it
+            result["answer_error"] = pr.one_line(error)
+    st.session_state["results"] = result
+    return result
+
+
+def show_answer(result: dict, generator: str) -> None:
+    if result["answer_error"]:
+        notice("error", f"The answer generator “{generator}” failed: {result['answer_error']}. The passages below are unaffected.")
+        return
+    answer = result["answer"]
+    if answer is None:
+        return
+    st.markdown(f"**Answer** · {pr.escape_markdown(generator)}")
+    if answer.abstained:
+        notice("info", f"No answer: {answer.reason or 'the passages do not answer the question.'}")
+    if answer.text and not (answer.abstained and not answer.sentences):
+        st.html(pr.answer_html(answer))
+        if any(supported is False for _, supported in answer.sentences):
+            st.caption("Sentences underlined in orange are not supported by the passages they cite.")
+
+
+def ask_page() -> None:
+    st.title("Ask the documents")
+    if RETRIEVER is None:
+        st.info("Search is unavailable until the index opens (see the message above).")
+        return
+    documents = RETRIEVER.documents
+    doc_ids = [document["id"] for document in documents]
+    titles = {document["id"]: document["title"] for document in documents}
+    generators, descriptions, problem = generator_options()
+    if "prefs" not in st.session_state:
+        st.session_state.prefs = pr.read_prefs(st.query_params.to_dict(), SETTINGS, doc_ids, generators)
+    prefs = search_controls(doc_ids, titles, generators, descriptions, problem)
+
+    prompt = st.chat_input("Ask a question about the documents…")
+    pending = st.session_state.pop("pending_question", None)
+    if prompt is not None or pending is not None:
+        question = (prompt if prompt is not None else pending).strip()
+        if not question:
+            st.query_params.pop("q", None)
+            st.warning("The question is empty. Type a question, or pick one of the examples below.")
+    else:
+        question = str(st.query_params.get("q", "")).strip()
+
+    if not question:
+        st.caption(f"{len(documents)} documents · {len(RETRIEVER.chunks)} passages. Every passage comes with a citation you can check in print.")
+        st.markdown("**Try one of these:**")
+        for n, example in enumerate(EXAMPLES):
+            st.button(example, key=f"example:{n}", on_click=ask_example, args=(example,), icon=":material/chat:")
+        return
+
+    wanted = pr.url_params(question, prefs)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)  # the address bar now reloads and shares this result page
+    st.session_state["last_params"] = wanted
+
+    with st.chat_message("user"):
+        inert(question, "cwqa-passage")
+    with st.chat_message("assistant"):
+        result = run_search(question, prefs)
+        if result["error"]:
+            notice("error", result["error"])
+            return
+        hits, verdict = result["hits"], result["verdict"]
+        answer = result["answer"]
+        exports = dict(mode=prefs["mode"], k=prefs["k"], doc_ids=prefs["docs"], verdict=verdict, answer=answer, generator=prefs["gen"])
+        markdown_col, json_col, _ = st.columns([1, 1, 3])
+        markdown_col.download_button(
+            "Markdown",
+            pr.results_markdown(question, hits, **exports),
+            file_name=pr.export_name(question, "md"),
+            mime="text/markdown",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_md",
+        )
+        json_col.download_button(
+            "JSON",
+            pr.results_json(question, hits, **exports),
+            file_name=pr.export_name(question, "json"),
+            mime="application/json",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_json",
+        )
+        citation_names = {document["id"]: document.get("citation_name", "") for document in documents}
+        terms = pr.query_terms(question)
+        if not hits:
+            st.warning("No passage was found" + (" in the selected documents." if prefs["docs"] else "."))
+            return
+        if not verdict.good:
+            notice(
+                "warning",
+                "No passage in the corpus is a good match for this question "
+                f"({verdict.reason}). The documents may not address it; try rephrasing, another mode, or another document.",
+            )
+            with st.expander(f"Show the {len(hits)} closest passages anyway"):
+                for hit in hits:
+                    passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
+            return
+        show_answer(result, prefs["gen"])
+        st.markdown(f"**{len(hits)} passages**, best first")
+        for hit in hits:
+            passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents page: the list, or one document laid out with the cited paragraph in view
+
+
+def document_view(doc_id: str, chunk_id: str | None) -> None:
+    back, results, _ = st.columns([1, 1, 3])
+    back.page_link(DOCUMENTS_PAGE, label="All documents", icon=":material/arrow_back:")
+    if st.session_state.get("last_params"):
+        results.page_link(ASK_PAGE, label="Back to results", icon=":material/forum:", query_params=st.session_state["last_params"])
+    try:
+        document = RETRIEVER.document(doc_id)
+    except CwqaError as error:
+        notice("error", pr.one_line(error))
+        return
+    chunks = RETRIEVER.document_chunks(doc_id)
+    cited = next((chunk for chunk in chunks if chunk.id == chunk_id), None)
+    st.html(f'<h2 style="margin:.2rem 0">{pr.escape_html(document["title"])}</h2>')
+    meta, actions = st.columns([3, 1])
+    meta.html(pr.metadata_html(document, passages=len(chunks)))
+    url = pr.safe_url((document.get("source") or {}).get("url"))
+    if url:
+        actions.link_button("Printed source", url, icon=":material/open_in_new:")
+    if chunk_id and cited is None:
+        notice("warning", f"Passage {chunk_id} is not in this document (the index may have been rebuilt); showing the whole document.")
+    if cited is not None:
+        with st.container(border=True):
+            inert(f"Cited passage: {pr.chunk_where(cited, document.get('citation_name', ''))}", "cwqa-cardhead")
+            st.code(cited.citation, language=None, wrap_lines=True)
+            with st.expander("Exact source text (from the corpus file)"):
+                span, note = pr.source_span(document, cited, RETRIEVER.loaded.manifest.get("corpus"))
+                st.caption(pr.escape_markdown(note))
+                if span is not None:
+                    st.code(span, language=None, wrap_lines=True)
+    terms = pr.query_terms(str((st.session_state.get("last_params") or {}).get("q", "")))
+    st.html(pr.document_html(document, chunks, cited.id if cited else None, terms))
+    if cited is not None:
+        # Our own fixed script (no document text in it): scroll the cited paragraph into view.
+        st.html(pr.SCROLL_SCRIPT, unsafe_allow_javascript=True)
+
+
+def documents_page() -> None:
+    if RETRIEVER is None:
+        st.title("Documents")
+        st.info("The documents are unavailable until the index opens (see the message above).")
+        return
+    doc_id = st.query_params.get("doc")
+    if doc_id:
+        document_view(str(doc_id), st.query_params.get("p"))
+        return
+    st.title("Documents")
+    rows = pr.document_rows(RETRIEVER.documents, RETRIEVER.chunks)
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={"url": st.column_config.LinkColumn("url", display_text="open")},
+        use_container_width=True,
+    )
+    counts = {row["id"]: row["passages"] for row in rows}
+    for document in RETRIEVER.documents:
+        with st.container(border=True):
+            st.html(f'<h3 style="margin:0 0 .4rem 0">{pr.escape_html(document["title"])}</h3>')
+            st.html(pr.metadata_html(document, passages=counts.get(document["id"], 0)))
+            st.page_link(DOCUMENTS_PAGE, label="Read the document", icon=":material/menu_book:", query_params={"doc": document["id"]})
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation page
+
+
+def evaluation_page() -> None:
+    st.title("Evaluation")
+    try:
+        from cwqa import evaluation
+    except ImportError as error:
+        notice("info", f"Evaluation is not available in this installation ({error}).")
+        return
+    st.caption("How often the ranked passages hold the gold quotes of eval/questions.jsonl (see `cwqa eval`).")
+    with st.expander("Run a new evaluation", expanded=False):
+        generators, _, _ = generator_options()
+        limit = st.number_input("Questions (0 = all)", min_value=0, value=0, step=10, key="eval_limit")
+        baselines = st.checkbox("Also run the naive baselines", value=True, key="eval_baselines")
+        generator = st.selectbox("Also score answers of", generators, key="eval_gen")
+        if st.button("Run evaluation", icon=":material/play_arrow:", disabled=RETRIEVER is None, key="eval_run"):
+            bar = st.progress(0.0, text="Starting…")
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.progress(min(done / total, 1.0) if total else 1.0, text=f"{stage}: {done} of {total}")
+
+            try:
+                with st.spinner("Evaluating…"):
+                    evaluation.run_evaluation(
+                        SETTINGS,
+                        questions_path=QUESTIONS,
+                        unanswerable_path=UNANSWERABLE,
+                        out_dir=evaluation.new_report_dir(REPORTS_DIR),
+                        baselines=baselines,
+                        generator=None if generator == "none" else generator,
+                        limit=int(limit) or None,
+                        retriever=RETRIEVER,
+                        progress=progress,
+                    )
+            except Exception as error:  # a failed run is reported; the last report stays shown
+                notice("error", f"The evaluation failed: {pr.one_line(error)}")
+            else:
+                st.success("Evaluation finished; its report is shown below.")
+    latest = evaluation.latest_report(REPORTS_DIR)
+    if latest is None:
+        st.info("No evaluation report yet. Run one above, or `cwqa eval` in a terminal.")
+        return
+    try:
+        report = evaluation.load_report(latest)
+    except Exception as error:
+        notice("error", f"The latest report ({latest}) could not be read: {pr.one_line(error)}")
+        return
+    meta = report.get("meta", {})
+    st.subheader("Latest report")
+    st.caption(
+        pr.escape_markdown(
+            f"{meta.get('created', '?')} · {meta.get('questions', '?')} questions · k={meta.get('k', '?')} · "
+            f"model {meta.get('model', '?')} · {meta.get('index_chunks', '?')} passages · {latest}"
+        )
+    )
+    st.dataframe(pr.report_tables(report), hide_index=True, use_container_width=True)
+    chart = Path(latest) / "report.png"
+    if chart.exists():
+        st.image(str(chart))
+    if report.get("answers"):
+        st.subheader("Answers")
+        st.dataframe([report["answers"]], hide_index=True)
+    with st.expander("Report as Markdown"):
+        st.code(evaluation.report_markdown(report), language="markdown", wrap_lines=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The app
+
+ASK_PAGE = st.Page(ask_page, title="Ask", icon=":material/forum:", default=True)
+DOCUMENTS_PAGE = st.Page(documents_page, title="Documents", icon=":material/description:", url_path="documents")
+EVALUATION_PAGE = st.Page(evaluation_page, title="Evaluation", icon=":material/monitoring:", url_path="evaluation")
+
+page = st.navigation([ASK_PAGE, DOCUMENTS_PAGE, EVALUATION_PAGE])
+if "doc" in st.query_params and page.url_path != DOCUMENTS_PAGE.url_path:
+    # ?doc=...&p=... is the document view's address, whichever page path it was opened on.
+    st.switch_page(DOCUMENTS_PAGE, query_params=st.query_params.to_dict())
+st.html(pr.STYLE)
+
+try:
+    SETTINGS = load_settings()
+except CwqaError as error:
+    notice("error", f"Settings: {pr.one_line(error)}")
+    st.stop()
+
+INDEX = shared_index(pr.settings_key(SETTINGS), SETTINGS)
+RETRIEVER = open_index(INDEX)
+CONTROLS = st.sidebar.container()
+index_panel(INDEX, RETRIEVER)
+page.run()

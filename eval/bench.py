@@ -1,0 +1,438 @@
+"""Benchmarks for cwqa: prints numbers, asserts nothing (timings belong here, never in tests).
+
+    .venv/bin/python eval/bench.py                          # everything, scale 10^4 and 10^5
+    .venv/bin/python eval/bench.py --scale 10000            # a quick run
+    .venv/bin/python eval/bench.py --scale 1000000 --skip-real   # the 10^6 run (many minutes)
+
+Sections:
+  real   build throughput of the real index (into a temporary folder), peak memory, the model's
+         embedding speed, and warm query latency per mode over eval/questions.jsonl
+  scale  synthetic corpora of N passages: build time, memory, single-query search p50/p95 and
+         recall@10 of the FAISS index cwqa chooses for N (cwqa.index.choose_dense_index: flat up to
+         EXACT_SEARCH_LIMIT, HNSW above) against exact search; and BM25 (bm25s) over synthetic text
+  frus   an estimate for the whole FRUS series (1-2 million passages) from the measured rates
+
+Synthetic vectors are NOT uniform on the sphere: they are drawn around cluster centres so that
+they resemble real sentence embeddings (anisotropic, topical). Each vector is
+    normalise(a*g + b*topic + c*cluster + d*noise)
+with g one shared direction (real embeddings all lean one way), ~N/5000 topics, ~N/50 clusters
+and isotropic noise over all 384 dimensions. The noise in all 384 dimensions makes neighbours within a
+cluster hard to tell apart, so HNSW recall here is if anything pessimistic compared with real
+embeddings, whose variation lies in fewer dimensions. The printout gives the mean pairwise and
+nearest-neighbour cosine of the synthetic data beside those of the real index for comparison.
+
+Each scale runs in a child process, so its peak memory (getrusage ru_maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+DIMENSION = 384
+MIXTURE = {"global": 0.5, "topic": 0.45, "cluster": 0.5, "noise": 0.55}  # weights a, b, c, d above
+FRUS_PASSAGES = (1_000_000, 2_000_000)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports ru_maxrss in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process, in MB."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def p50_p95(values_ms: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile, in ms."""
+    return float(np.percentile(values_ms, 50)), float(np.percentile(values_ms, 95))
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic data
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, in place."""
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix
+
+
+def synthetic_vectors(n: int, seed: int = 0, dimension: int = DIMENSION) -> np.ndarray:
+    """n unit vectors drawn around a hierarchy of centres (see the module docstring), float32."""
+    rng = np.random.default_rng(seed)
+    topics = max(4, n // 5000)
+    clusters = max(8, n // 50)
+    shared = unit_rows(rng.standard_normal((1, dimension), dtype=np.float32))
+    topic_centres = unit_rows(rng.standard_normal((topics, dimension), dtype=np.float32))
+    cluster_topic = rng.integers(0, topics, clusters)
+    cluster_centres = unit_rows(rng.standard_normal((clusters, dimension), dtype=np.float32))
+    out = np.empty((n, dimension), dtype=np.float32)
+    block = 100_000
+    for begin in range(0, n, block):  # in blocks, so the temporaries stay small at 10^6
+        size = min(block, n - begin)
+        member = rng.integers(0, clusters, size)
+        rows = MIXTURE["global"] * shared + MIXTURE["topic"] * topic_centres[cluster_topic[member]]
+        rows += MIXTURE["cluster"] * cluster_centres[member]
+        rows += MIXTURE["noise"] * unit_rows(rng.standard_normal((size, dimension), dtype=np.float32))
+        out[begin : begin + size] = unit_rows(rows)
+    return out
+
+
+def synthetic_queries(vectors: np.ndarray, count: int, spread: float = 0.8, seed: int = 7) -> np.ndarray:
+    """Questions near the corpus, not in it: stored vectors moved by noise (cosine ~0.78 to their source)."""
+    rng = np.random.default_rng(seed)
+    noise = unit_rows(rng.standard_normal((count, vectors.shape[1]), dtype=np.float32))
+    return unit_rows(vectors[rng.choice(len(vectors), count, replace=False)] + spread * noise)
+
+
+def exact_top10(vectors: np.ndarray, queries: np.ndarray, block: int = 20) -> np.ndarray:
+    """The true 10 nearest (by inner product) of each query, by brute force in blocks of queries."""
+    rows = []
+    for begin in range(0, len(queries), block):
+        scores = vectors @ queries[begin : begin + block].T  # (n, block): 80 MB at 10^6
+        rows.append(np.argpartition(-scores, 10, axis=0)[:10].T)
+    return np.concatenate(rows)
+
+
+def similarity_profile(vectors: np.ndarray, sample: int = 400, seed: int = 1) -> dict:
+    """Mean pairwise cosine and mean nearest-neighbour cosine, on a sample against all vectors."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(vectors), min(sample, len(vectors)), replace=False)
+    pair = vectors[rows] @ vectors[rng.choice(len(vectors), len(rows))].T
+    nearest = []
+    for begin in range(0, len(rows), 50):
+        scores = vectors[rows[begin : begin + 50]] @ vectors.T
+        scores[np.arange(len(scores)), rows[begin : begin + 50]] = -1  # not itself
+        nearest.append(scores.max(axis=1))
+    return {"mean_cos": round(float(pair.mean()), 3), "nn_cos": round(float(np.concatenate(nearest).mean()), 3)}
+
+
+def pseudo_words(count: int = 50_000, seed: int = 0) -> list[str]:
+    """A fixed vocabulary of pseudo-words of 3 to 9 letters."""
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    return ["".join(letters[rng.integers(0, 26, rng.integers(3, 10))]) for _ in range(count)]
+
+
+def synthetic_texts(n: int, seed: int = 0, words_per_text: int = 60, vocabulary: int = 50_000) -> list[str]:
+    """n texts of pseudo-words drawn from a Zipf-like distribution, like the word counts of prose."""
+    rng = np.random.default_rng(seed)
+    words = pseudo_words(vocabulary)  # the same vocabulary whatever the seed, so questions share it
+    weights = 1.0 / np.arange(1, vocabulary + 1) ** 1.05
+    weights /= weights.sum()
+    ids = rng.choice(vocabulary, size=(n, words_per_text), p=weights)
+    return [" ".join(words[i] for i in row) for row in ids]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scale workers (each in its own process)
+
+
+def scale_dense(n: int, queries: int) -> dict:
+    """Build the dense index cwqa would choose for n passages; time it and measure its recall@10."""
+    import faiss
+
+    from cwqa.index import (
+        EXACT_SEARCH_LIMIT,
+        HNSW_EF_CONSTRUCTION,
+        HNSW_EF_SEARCH,
+        HNSW_NEIGHBOURS,
+        choose_dense_index,
+        make_dense_index,
+    )
+
+    vectors = synthetic_vectors(n)
+    before = rss_mb()
+    query_vectors = synthetic_queries(vectors, queries)
+    kind = choose_dense_index(n)
+    started = time.perf_counter()
+    index = make_dense_index(vectors, kind)
+    build_s = time.perf_counter() - started
+    index_mb = faiss.serialize_index(index).nbytes / 2**20
+    after = rss_mb()
+    for q in query_vectors[:10]:  # warm-up
+        index.search(q[None, :], 10)
+    found, times = [], []
+    for q in query_vectors:
+        started = time.perf_counter()
+        _, ids = index.search(q[None, :], 10)
+        times.append((time.perf_counter() - started) * 1000)
+        found.append(ids[0])
+    truth = exact_top10(vectors, query_vectors)
+    recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
+    p50, p95 = p50_p95(times)
+    result = {
+        "n": n,
+        "index": kind,
+        "params": f"M={HNSW_NEIGHBOURS} efC={HNSW_EF_CONSTRUCTION} efS={HNSW_EF_SEARCH}" if kind == "hnsw" else
+        f"exact (<= {EXACT_SEARCH_LIMIT})",
+        "build_s": round(build_s, 1),
+        "vectors_per_s": round(n / build_s),
+        "index_mb": round(index_mb),
+        "rss_index_mb": round(after - before),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "search_p50_ms": round(p50, 3),
+        "search_p95_ms": round(p95, 3),
+        "recall@10": round(recall, 4),
+        **similarity_profile(vectors),
+    }  # fmt: skip
+    if kind == "hnsw":
+        result["ef_sweep"] = hnsw_ef_sweep(index, query_vectors, truth)
+    return result
+
+
+def hnsw_ef_sweep(index, query_vectors: np.ndarray, truth: np.ndarray) -> list[dict]:
+    """Recall@10 and latency at other efSearch values of the same graph (efSearch is a search-time knob)."""
+    rows = []
+    original = index.hnsw.efSearch
+    for ef in (64, 128, 256, 512):
+        index.hnsw.efSearch = ef
+        times, found = [], []
+        for q in query_vectors:
+            started = time.perf_counter()
+            _, ids = index.search(q[None, :], 10)
+            times.append((time.perf_counter() - started) * 1000)
+            found.append(ids[0])
+        recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
+        p50, p95 = p50_p95(times)
+        rows.append({"efSearch": ef, "recall@10": round(recall, 4), "p50_ms": round(p50, 3), "p95_ms": round(p95, 3)})
+    index.hnsw.efSearch = original
+    return rows
+
+
+def scale_bm25(n: int, queries: int) -> dict:
+    """Tokenize and index n synthetic texts with bm25s as cwqa does; time single-question scoring."""
+    import bm25s
+
+    from cwqa.index import bm25_tokenize
+    from cwqa.retrieval import top_k
+
+    texts = synthetic_texts(n)
+    questions = [" ".join(text.split()[:8]) for text in synthetic_texts(queries, seed=5, words_per_text=8)]
+    before = rss_mb()
+    started = time.perf_counter()
+    tokens = bm25_tokenize(texts)
+    tokenize_s = time.perf_counter() - started
+    engine = bm25s.BM25()
+    engine.index(tokens, show_progress=False)
+    build_s = time.perf_counter() - started
+    del tokens
+    with tempfile.TemporaryDirectory() as folder:
+        engine.save(folder)
+        disk_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
+    times = []
+    for question in questions:
+        started = time.perf_counter()
+        known = [t for t in bm25_tokenize([question])[0] if t in engine.vocab_dict]
+        if known:
+            top_k(np.asarray(engine.get_scores(known), dtype=np.float32), 50)  # as Retriever.search does
+        times.append((time.perf_counter() - started) * 1000)
+    p50, p95 = p50_p95(times[5:])
+    return {
+        "n": n,
+        "build_s": round(build_s, 1),
+        "tokenize_s": round(tokenize_s, 1),
+        "docs_per_s": round(n / build_s),
+        "disk_mb": round(disk_mb),
+        "rss_after_build_mb": round(rss_mb() - before),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "search_p50_ms": round(p50, 2),
+        "search_p95_ms": round(p95, 2),
+    }
+
+
+def run_worker(kind: str, n: int, queries: int) -> dict:
+    """Run one scale measurement in a child process and return its result."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--n", str(n), "--queries", str(queries)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"n": n, "error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The real pipeline
+
+
+def bench_real(settings, questions: list[str]) -> dict:
+    """Build the real index into a temporary folder, then time the model and the queries."""
+    from cwqa.embedding import get_embedder
+    from cwqa.index import build_index, load_index, open_retriever
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        local = settings.replace(index_dir=Path(folder))
+        started = time.perf_counter()
+        get_embedder(settings.model)
+        out["model_load_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        build_index(local)
+        build_s = time.perf_counter() - started
+        loaded = load_index(local)
+        out["chunks"] = len(loaded.chunks)
+        out["build_s"] = round(build_s, 2)
+        out["build_chunks_per_s"] = round(len(loaded.chunks) / build_s, 1)
+        out["index_disk_kb"] = round(sum(p.stat().st_size for p in loaded.path.rglob("*") if p.is_file()) / 1024)
+        out["chunks_jsonl_bytes_per_chunk"] = round((loaded.path / "chunks.jsonl").stat().st_size / len(loaded.chunks))
+        out["peak_rss_mb_after_build"] = round(peak_rss_mb())
+        embedder = get_embedder(settings.model)
+        texts = [chunk.context_text(settings.context_prefix) for chunk in loaded.chunks]
+        texts = (texts * (512 // len(texts) + 1))[:512]
+        embedder.encode(texts[:32])  # warm-up
+        started = time.perf_counter()
+        embedder.encode(texts)
+        out["embed_passages_per_s"] = round(len(texts) / (time.perf_counter() - started), 1)
+        out["mean_words_per_passage"] = round(float(np.mean([len(t.split()) for t in texts])), 1)
+        retriever = open_retriever(local)
+        for mode in ("hybrid", "dense", "bm25"):
+            for question in questions[:5]:
+                retriever.search(question, k=10, mode=mode)  # warm-up
+            times = []
+            for question in questions:
+                started = time.perf_counter()
+                retriever.search(question, k=10, mode=mode)
+                times.append((time.perf_counter() - started) * 1000)
+            p50, p95 = p50_p95(times)
+            out[f"query_{mode}_p50_ms"] = round(p50, 2)
+            out[f"query_{mode}_p95_ms"] = round(p95, 2)
+        started = time.perf_counter()
+        for question in questions:
+            embedder.encode_query(question)
+        out["encode_query_mean_ms"] = round((time.perf_counter() - started) * 1000 / len(questions), 2)
+        out["chunk_object_bytes"] = chunk_memory(loaded.chunks)
+    out["peak_rss_mb"] = round(peak_rss_mb())
+    return out
+
+
+def chunk_memory(chunks, copies: int = 200) -> int:
+    """Approximate resident bytes of one loaded Chunk (the Retriever keeps them all in memory)."""
+    import dataclasses
+
+    before = rss_mb()
+    kept = []
+    for copy in range(copies):
+        for chunk in chunks:  # distinct strings, as a real corpus would have
+            kept.append(dataclasses.replace(chunk, id=f"{chunk.id}~{copy}", text=chunk.text + f" {copy}"))
+    used = (rss_mb() - before) * 2**20
+    return round(used / len(kept))
+
+
+def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]:
+    """Time to embed, disk size and memory for the whole FRUS series, scaled from the measurements."""
+    rows = []
+    hnsw = [s for s in scale if s.get("index") == "hnsw" and "error" not in s]
+    graph_bytes = (hnsw[-1]["index_mb"] * 2**20 / hnsw[-1]["n"] - DIMENSION * 4) if hnsw else 2 * 32 * 4 * 1.05
+    bm25_bytes = (bm25[-1]["disk_mb"] * 2**20 / bm25[-1]["n"]) if bm25 and "error" not in bm25[-1] else 600
+    for n in FRUS_PASSAGES:
+        vectors = n * DIMENSION * 4
+        faiss_bytes = vectors + n * graph_bytes  # IndexHNSWFlat stores the vectors again, plus its graph
+        chunks = n * real.get("chunks_jsonl_bytes_per_chunk", 1200)
+        rows.append(
+            {
+                "passages": n,
+                "embed_hours": round(n / real["embed_passages_per_s"] / 3600, 1) if real.get("embed_passages_per_s") else None,
+                "embeddings_npy_gb": round(vectors / 2**30, 2),
+                "dense_faiss_gb": round(faiss_bytes / 2**30, 2),
+                "bm25_gb": round(n * bm25_bytes / 2**30, 2),
+                "chunks_jsonl_gb": round(chunks / 2**30, 2),
+                "disk_total_gb": round((vectors + faiss_bytes + n * bm25_bytes + chunks) / 2**30, 1),
+                # in memory when serving: the FAISS index and BM25 arrays, the embeddings (memory-mapped,
+                # touched only for the k hits' scores), and every Chunk as a Python object
+                "serving_ram_gb": round((faiss_bytes + n * bm25_bytes + n * real.get("chunk_object_bytes", 2000)) / 2**30, 1),
+            }
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    """A plain-text table."""
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks selected on the command line and print their numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="10000,100000", help="synthetic corpus sizes, comma-separated ('' for none)")
+    parser.add_argument("--queries", type=int, default=200, help="queries per scale measurement")
+    parser.add_argument("--skip-real", action="store_true", help="skip the real-index benchmarks")
+    parser.add_argument("--skip-bm25", action="store_true", help="skip BM25 at scale")
+    parser.add_argument("--json", type=Path, help="also write all numbers to this JSON file")
+    parser.add_argument("--worker", choices=["dense", "bm25"], help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        result = scale_dense(args.n, args.queries) if args.worker == "dense" else scale_bm25(args.n, args.queries)
+        print(json.dumps(result))
+        return 0
+
+    os.chdir(ROOT)
+    from cwqa.config import load_settings
+    from cwqa.evaluation import DEFAULT_QUESTIONS, read_questions
+
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    results: dict = {"load_average_start": os.getloadavg()}
+    real: dict = {}
+    if not args.skip_real:
+        questions = [q.question for q in read_questions(DEFAULT_QUESTIONS)]
+        real = bench_real(load_settings(), questions)
+        results["real"] = real
+        print("\n== real index ==")
+        for key, value in real.items():
+            print(f"{key:32} {value}")
+    sizes = [int(s) for s in args.scale.split(",") if s.strip()]
+    scale, bm25 = [], []
+    for n in sizes:
+        print(f"\n== scale {n:,} passages (dense) ==", flush=True)
+        scale.append(run_worker("dense", n, args.queries))
+        print(json.dumps(scale[-1]), flush=True)
+        if not args.skip_bm25:
+            print(f"== scale {n:,} passages (bm25) ==", flush=True)
+            bm25.append(run_worker("bm25", n, args.queries))
+            print(json.dumps(bm25[-1]), flush=True)
+    if scale:
+        results["scale_dense"], results["scale_bm25"] = scale, bm25
+        print("\n== dense index at scale ==")
+        print(table(scale, ["n", "index", "params", "build_s", "index_mb", "peak_rss_mb", "search_p50_ms",
+                            "search_p95_ms", "recall@10", "mean_cos", "nn_cos"]))  # fmt: skip
+        for row in scale:
+            for ef in row.get("ef_sweep", []):
+                print(f"  n={row['n']:,} efSearch={ef['efSearch']}: recall@10 {ef['recall@10']}, p50 {ef['p50_ms']} ms, p95 {ef['p95_ms']} ms")
+    if bm25:
+        print("\n== BM25 at scale ==")
+        print(table(bm25, ["n", "build_s", "tokenize_s", "disk_mb", "peak_rss_mb", "search_p50_ms", "search_p95_ms"]))
+    if real:
+        results["frus"] = frus_estimate(real, scale, bm25)
+        print("\n== estimate for the whole FRUS series ==")
+        print(table(results["frus"], list(results["frus"][0])))
+    results["load_average_end"] = os.getloadavg()
+    print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

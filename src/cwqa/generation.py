@@ -1,0 +1,902 @@
+"""Generation stage: a question and its ranked passages become an `Answer` whose claims cite them.
+
+A generator is a small class with one required method, `generate(question, hits) -> Answer`.
+Built-in and third-party generators are found the same way: through the `cwqa.generators`
+entry-point group, by name (`get_generator`). Whatever a generator writes, `generate_answer`
+(or `stream_answer`) checks it afterwards: a `[n]` must point at one of the n passages it was
+given (others are removed and flagged), and each sentence is marked supported or unsupported
+by the passages it cites.
+
+Built-ins: `extractive` (default; quotes whole sentences of the passages, no language model),
+`openai` (any OpenAI-compatible endpoint, in `generators_openai`) and `local` (a causal LM through
+transformers, in `generators_local`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
+from importlib import metadata
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from .chunking import TokenCounter, sentence_spans, split_sentences
+from .config import Settings
+from .errors import CwqaError
+from .retrieval import Hit
+
+ENTRY_POINT_GROUP = "cwqa.generators"
+DEFAULT_GENERATOR = "extractive"
+
+# The one phrase every generator uses to decline; language-model prompts demand it verbatim, so
+# that an abstention can be recognised in their output.
+ABSTAIN_PHRASE = "The passages do not answer this question."
+
+# Cosine similarity (all-MiniLM-L6-v2) above which a sentence that is not verbatim counts as
+# supported by a passage it cites. Paraphrases of a cited sentence score 0.7-0.95, sentences on
+# another subject of the same documents 0.2-0.5 (see tests/test_generation.py).
+SUPPORT_SIMILARITY = 0.6
+
+# Extractive abstention: the answer is withheld when its evidence score (see `evidence_score`)
+# is below this. Chosen by eval/calibrate_abstention.py on the calibration split of
+# eval/questions.jsonl and eval/unanswerable.jsonl: the threshold that abstains on the most
+# unanswerable questions while abstaining on at most 5% of answerable ones.
+ABSTAIN_THRESHOLD = 0.45
+# Evidence lost for each name, number or capitalised term of the question that appears nowhere
+# in the passages (nor their titles and citations): a question about "the Marshall Plan" is not
+# answered by passages that never mention it, however similar their wording.
+MISSING_TERM_PENALTY = 0.25
+# Weight of lexical overlap (share of the question's content words in a sentence) against
+# embedding similarity when ranking sentences.
+LEXICAL_WEIGHT = 0.5
+
+
+class GeneratorError(CwqaError):
+    """A generator failed (unreachable endpoint, timeout, malformed reply, missing model)."""
+
+
+class UnknownGeneratorError(GeneratorError):
+    """No generator is registered under the name asked for."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+
+
+@dataclass
+class SentenceCheck:
+    """One sentence of an answer and whether the passages it cites support it."""
+
+    text: str  # as shown, citation markers included
+    citations: list[int]  # passage numbers, 1-based positions in the hits given
+    supported: bool
+    method: str  # supported: "verbatim" or "similar"; not: "uncited", "quote-not-found", "dissimilar"
+    score: float | None = None  # best similarity to a cited passage, when it was measured
+
+    def to_dict(self) -> dict:
+        """JSON form, for `cwqa ask --json`."""
+        return {
+            "text": self.text,
+            "citations": self.citations,
+            "supported": self.supported,
+            "method": self.method,
+            "score": None if self.score is None else round(self.score, 4),
+        }
+
+
+@dataclass
+class Answer:
+    """A generated answer: text with `[n]` markers, where n is a position in `hits` (1-based)."""
+
+    question: str
+    text: str
+    hits: list[Hit]  # the passages the generator was given, in order
+    generator: str = ""
+    abstained: bool = False
+    abstain_reason: str = ""
+    sentences: list[SentenceCheck] = field(default_factory=list)  # filled in by verification
+    invalid_citations: list[int] = field(default_factory=list)  # numbers removed: no such passage
+    verified: bool = False
+    evidence: float | None = None  # the extractive generator's evidence score
+    notice: str = ""  # e.g. why a fallback answer is shown instead
+
+    @property
+    def citation_numbers(self) -> list[int]:
+        """The passage numbers the text cites, in order of first appearance."""
+        numbers: list[int] = []
+        for match in _MARKER.finditer(self.text):
+            for number in _marker_numbers(match):
+                if number not in numbers:
+                    numbers.append(number)
+        return numbers
+
+    @property
+    def cited(self) -> list[tuple[int, Hit]]:
+        """(n, hit) for each passage the text cites, in order of first citation."""
+        return [(n, self.hits[n - 1]) for n in self.citation_numbers if 1 <= n <= len(self.hits)]
+
+    @property
+    def supported(self) -> bool:
+        """True when verification found every sentence supported."""
+        return self.verified and all(sentence.supported for sentence in self.sentences)
+
+    def to_dict(self) -> dict:
+        """JSON form carrying the verification marks (for `cwqa ask --json` and the eval runs)."""
+        return {
+            "question": self.question,
+            "text": self.text,
+            "generator": self.generator,
+            "abstained": self.abstained,
+            "abstain_reason": self.abstain_reason,
+            "verified": self.verified,
+            "supported": self.supported,
+            "evidence": None if self.evidence is None else round(self.evidence, 4),
+            "notice": self.notice,
+            "invalid_citations": self.invalid_citations,
+            "citations": [{"n": n, **hit.to_dict()} for n, hit in self.cited],
+            "sentences": [sentence.to_dict() for sentence in self.sentences],
+        }
+
+
+def abstention(question: str, hits: Sequence[Hit], reason: str, generator: str = "", **extra) -> Answer:
+    """An answer that declines, saying why."""
+    return Answer(question, ABSTAIN_PHRASE, list(hits), generator, abstained=True, abstain_reason=reason, **extra)
+
+
+def answer_from_text(question: str, text: str, hits: Sequence[Hit], generator: str = "") -> Answer:
+    """An Answer from a language model's reply: the fixed abstain phrase anywhere means abstention."""
+    text = text.strip()
+    if _normalise(ABSTAIN_PHRASE).rstrip(".") in _normalise(text):
+        return abstention(question, hits, "the model said the passages do not answer the question", generator)
+    if not text:
+        return abstention(question, hits, "the model returned no text", generator)
+    return Answer(question, text, list(hits), generator)
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface and the registry
+
+
+class Generator:
+    """Base class for generators. Subclasses implement `generate`; `stream` is optional.
+
+    A generator is built with the settings in force (`settings.generator_options` holds its own
+    options) and is given the question and the ranked hits; it returns an `Answer` whose `[n]`
+    markers are 1-based positions in that list of hits.
+    """
+
+    name = "generator"
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.options: dict = dict(self.settings.generator_options)
+
+    def generate(self, question: str, hits: Sequence[Hit]) -> Answer:
+        """Write an answer from the passages (required)."""
+        raise NotImplementedError
+
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str]:
+        """Yield the answer text in pieces; may `return` the finished Answer (optional).
+
+        The default yields the whole answer at once, so every generator can be streamed.
+        """
+        answer = self.generate(question, hits)
+        yield answer.text
+        return answer
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this generator cannot run here (e.g. a missing optional extra), or None."""
+        return None
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    """A registered generator, as listed by `cwqa generators`."""
+
+    name: str
+    target: str  # "module:Class"
+    description: str
+    available: bool
+    problem: str = ""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    """Registered generators by name; the first on sys.path wins, as for imports."""
+    found: dict[str, metadata.EntryPoint] = {}
+    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(point.name, point)
+    return found
+
+
+def generator_names() -> list[str]:
+    """Names of all registered generators, sorted."""
+    return sorted(_entry_points())
+
+
+def _load_class(name: str, point: metadata.EntryPoint) -> type:
+    try:
+        return point.load()
+    except Exception as error:  # a broken plugin must not take the whole registry down
+        raise GeneratorError(f"generator {name!r} could not be loaded from {point.value} ({type(error).__name__}: {error})")
+
+
+def list_generators() -> list[GeneratorInfo]:
+    """Every registered generator with its description and whether it can run here."""
+    infos = []
+    for name, point in sorted(_entry_points().items()):
+        try:
+            cls = _load_class(name, point)
+            problem = _unavailable(cls)
+            description = ((cls.__doc__ or "").strip().splitlines() or [""])[0]
+        except GeneratorError as error:
+            problem, description = str(error), ""
+        infos.append(GeneratorInfo(name, point.value, description, not problem, problem or ""))
+    return infos
+
+
+def _unavailable(cls: type) -> str | None:
+    check = getattr(cls, "unavailable_reason", None)
+    return check() if callable(check) else None
+
+
+def get_generator(name: str | None = None, settings: Settings | None = None) -> Generator:
+    """The generator registered under `name` (default: `settings.generator`), built with `settings`.
+
+    Raises UnknownGeneratorError listing the known names, or GeneratorError when the generator
+    cannot be loaded or cannot run here.
+    """
+    settings = settings or Settings()
+    name = name or settings.generator or DEFAULT_GENERATOR
+    points = _entry_points()
+    if name not in points:
+        known = ", ".join(sorted(points)) or "none: is cwqa installed?"
+        raise UnknownGeneratorError(f"unknown generator {name!r} (known: {known})")
+    cls = _load_class(name, points[name])
+    problem = _unavailable(cls)
+    if problem:
+        raise GeneratorError(f"generator {name!r} cannot run here: {problem}")
+    generator = cls(settings)
+    generator.name = name
+    return generator
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a generator, with verification and an optional fallback
+
+
+def generate_answer(generator: Generator, question: str, hits: Sequence[Hit], embedder=None) -> Answer:
+    """Run a generator and verify its answer; the one way answers should be produced.
+
+    With no hits the answer is an abstention without calling the generator. When the generator
+    fails and its options say `fallback = "extractive"` (or another name), that generator's
+    answer is returned instead, with a notice saying why.
+    """
+    hits = list(hits)
+    name = getattr(generator, "name", type(generator).__name__)
+    if not hits:
+        return verify_answer(abstention(question, hits, "no passages were retrieved", name), embedder)
+    try:
+        answer = generator.generate(question, hits)
+    except GeneratorError as error:
+        answer = _fallback(generator, question, hits, error)
+    if not answer.generator:
+        answer.generator = name
+    return verify_answer(answer, _embedder_for(generator, embedder))
+
+
+def _fallback(generator: Generator, question: str, hits: list[Hit], error: GeneratorError) -> Answer:
+    fallback = getattr(generator, "options", {}).get("fallback")
+    if not fallback or fallback == getattr(generator, "name", None):
+        raise error
+    answer = get_generator(fallback, getattr(generator, "settings", None)).generate(question, hits)
+    answer.notice = f"{error}; showing the {fallback} answer instead"
+    return answer
+
+
+def _embedder_for(generator, embedder):
+    if embedder is not None:
+        return embedder
+    from .embedding import get_embedder
+
+    settings = getattr(generator, "settings", None) or Settings()
+    return _LazyEmbedder(lambda: get_embedder(settings.model))
+
+
+class _LazyEmbedder:
+    """Loads the model only if a sentence actually needs a similarity check."""
+
+    def __init__(self, load: Callable[[], Any]):
+        self._load = load
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self._load().encode(texts)
+
+
+class AnswerStream:
+    """Streams an answer: iterate for text pieces, then read `.answer` (verified).
+
+    Pieces never show a `[n]` that does not point at a given passage. The final `answer` may
+    differ from the concatenated pieces (a fallback after a failure, markers tidied), so a
+    display should re-render `answer.text` with its marks once iteration ends.
+    """
+
+    def __init__(self, generator: Generator, question: str, hits: Sequence[Hit], embedder=None):
+        self.generator, self.question, self.hits = generator, question, list(hits)
+        self.embedder = embedder
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        name = getattr(self.generator, "name", type(self.generator).__name__)
+        if not self.hits:
+            self.answer = generate_answer(self.generator, self.question, self.hits, self.embedder)
+            yield self.answer.text
+            return
+        pieces: list[str] = []
+        finished: list = []
+        try:
+            raw = _recorded(self.generator.stream(self.question, self.hits), pieces, finished)
+            yield from filter_citation_stream(raw, len(self.hits))
+            result = finished[0] if finished and isinstance(finished[0], Answer) else None
+            answer = result or answer_from_text(self.question, "".join(pieces), self.hits, name)
+        except GeneratorError as error:
+            answer = _fallback(self.generator, self.question, self.hits, error)
+            if not pieces:  # nothing shown yet: show the fallback; otherwise the re-render will
+                yield from filter_citation_stream([answer.text], len(self.hits))
+        if not answer.generator:
+            answer.generator = name
+        self.answer = verify_answer(answer, _embedder_for(self.generator, self.embedder))
+
+
+def _recorded(stream: Iterable[str], pieces: list[str], finished: list) -> Iterator[str]:
+    """Pass a stream's pieces through, keeping them and the stream's return value (its Answer)."""
+    iterator = iter(stream)
+    while True:
+        try:
+            piece = next(iterator)
+        except StopIteration as stop:
+            finished.append(stop.value)
+            return
+        pieces.append(piece)
+        yield piece
+
+
+def stream_answer(generator: Generator, question: str, hits: Sequence[Hit], embedder=None) -> AnswerStream:
+    """An `AnswerStream` for the app: iterate for pieces; `.answer` is set when it ends."""
+    return AnswerStream(generator, question, hits, embedder)
+
+
+# ---------------------------------------------------------------------------------------------
+# Citation markers
+
+# "[3]", "[1, 2]", "[2-4]", "[Passage 3]": one marker, possibly naming several passages.
+_MARKER = re.compile(r"\[\s*(?:passages?\s+)?(\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*)\s*\]", re.IGNORECASE)
+
+
+def _marker_numbers(match: re.Match) -> list[int]:
+    numbers: list[int] = []
+    for part in re.split(r"\s*(?:,|;|and)\s*", match.group(1)):
+        if re.search(r"[-–]", part):
+            low, high = (int(x) for x in re.split(r"\s*[-–]\s*", part))
+            # A reversed or absurd range is taken as its two ends, not expanded.
+            numbers.extend(range(low, high + 1) if 0 <= high - low <= 20 else [low, high])
+        elif part.strip():
+            numbers.append(int(part))
+    return numbers
+
+
+def clean_citations(text: str, count: int) -> tuple[str, list[int]]:
+    """Rewrite markers as `[n]` (one per passage) and drop those not in 1..count.
+
+    Returns the cleaned text and the removed numbers, so no answer shows a citation that does
+    not point at a given passage.
+    """
+    invalid: list[int] = []
+
+    def rewrite(match: re.Match) -> str:
+        numbers = _marker_numbers(match)
+        valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= count]
+        invalid.extend(n for n in numbers if not 1 <= n <= count and n not in invalid)
+        return "".join(f"[{n}]" for n in valid)
+
+    cleaned = _MARKER.sub(rewrite, text)
+    # Removing a marker can leave "word ." or doubled spaces behind.
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned) if invalid else cleaned
+    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
+    return cleaned.strip(), invalid
+
+
+def filter_citation_stream(pieces: Iterable[str], count: int) -> Iterator[str]:
+    """Stream pieces with invalid markers removed; a possible marker is held back until closed."""
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        cut = _safe_cut(pending)
+        if cut:
+            yield _MARKER.sub(lambda m: _valid_marker(m, count), pending[:cut])
+            pending = pending[cut:]
+    if pending:
+        yield _MARKER.sub(lambda m: _valid_marker(m, count), pending)
+
+
+def _safe_cut(text: str) -> int:
+    """How much of `text` can be released: all of it, unless it ends inside an open '['."""
+    opening = text.rfind("[")
+    if opening == -1 or "]" in text[opening:] or len(text) - opening > 40:
+        return len(text)
+    return opening
+
+
+def _valid_marker(match: re.Match, count: int) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(_marker_numbers(match)) if 1 <= n <= count)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+
+
+_QUOTE_MAP = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "*": None})
+
+
+def _normalise(text: str) -> str:
+    """Lower case, straight quotes, no markdown '*', whitespace runs collapsed."""
+    return re.sub(r"\s+", " ", text.translate(_QUOTE_MAP).lower()).strip()
+
+
+def _core(text: str) -> str:
+    """A sentence without markers, list bullets and edge punctuation, normalised, for matching."""
+    text = _MARKER.sub(" ", text)
+    text = re.sub(r"^\s*[-•]\s+", "", text)
+    return _normalise(text).strip(" .,;:!?")
+
+
+# A quoted span worth checking: three or more words inside straight or curly double quotes.
+_QUOTED = re.compile(r"[\"“]([^\"“”]+?\s[^\"“”]+?\s[^\"“”]+?)[\"”]")
+
+
+# A marker followed by a new sentence's start ends its sentence, even after ':' or no stop at all.
+_MARKER_THEN_START = re.compile(r"\s+(?=(?:[-•*]\s+)?[\"“(\[]?[A-Z0-9])")
+
+
+def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
+    """The answer's sentences (as shown) with the passage numbers each cites.
+
+    A marker belongs to the sentence it follows or stands in, so "... once. [2] Next" keeps [2]
+    with the first sentence; a marker followed by a capitalised start also ends its sentence.
+    """
+    result: list[tuple[str, list[int]]] = []
+    for segment in _segments(text):
+        for shown, numbers in _split_segment(segment):
+            if re.search(r"[A-Za-z0-9]", _MARKER.sub("", shown)):
+                result.append((shown, numbers))
+            elif result:  # a stray marker on its own belongs to the sentence before it
+                result[-1] = (f"{result[-1][0]} {shown}", list(dict.fromkeys(result[-1][1] + numbers)))
+    return result
+
+
+def _segments(text: str) -> list[str]:
+    """Cut the text after every marker that is followed by the start of a new sentence."""
+    pieces, begin = [], 0
+    for match in _MARKER.finditer(text):
+        follow = _MARKER_THEN_START.match(text, match.end())
+        if follow:
+            pieces.append(text[begin : match.end()])
+            begin = follow.end()
+    pieces.append(text[begin:])
+    return [piece for piece in pieces if piece.strip()]
+
+
+def _split_segment(segment: str) -> list[tuple[str, list[int]]]:
+    # Split with the markers taken out (they would look like sentence starts), then put each
+    # marker back into the sentence whose span holds its position.
+    plain_parts, marks, cursor, length = [], [], 0, 0
+    for match in _MARKER.finditer(segment):
+        plain_parts.append(segment[cursor : match.start()])
+        length += match.start() - cursor
+        marks.append((length, match.group(0), _marker_numbers(match)))
+        cursor = match.end()
+    plain_parts.append(segment[cursor:])
+    plain = "".join(plain_parts)
+    spans = sentence_spans(plain)
+    sentences = []
+    for index, (start, end) in enumerate(spans):
+        last = index == len(spans) - 1
+        owned = [mark for mark in marks if start <= mark[0] < end or (last and mark[0] >= end)]
+        shown = plain[start:end]
+        for position, marker, _numbers in sorted(owned, key=lambda mark: -mark[0]):
+            offset = position - start
+            shown = shown[:offset] + marker + shown[offset:]
+        numbers = list(dict.fromkeys(n for _p, _m, nums in owned for n in nums))
+        sentences.append((shown.strip(), numbers))
+    return sentences
+
+
+def check_sentence(
+    sentence: str, citations: list[int], cited_texts: Sequence[str], similarity: Callable[[str, Sequence[str]], float]
+) -> SentenceCheck:
+    """Mark one sentence supported or not by the passages it cites (`cited_texts`).
+
+    Supported: the sentence occurs verbatim in a cited passage, or every quoted span in it does
+    and it is close in meaning (embedding similarity >= SUPPORT_SIMILARITY) to a cited passage.
+    """
+    if not cited_texts:
+        return SentenceCheck(sentence, citations, False, "uncited")
+    core = _core(sentence)
+    passages = [_normalise(text) for text in cited_texts]
+    if core and any(core in passage for passage in passages):
+        return SentenceCheck(sentence, citations, True, "verbatim")
+    for quoted in _QUOTED.findall(sentence):
+        span = _normalise(quoted).strip(" .,;:!?")
+        if span and not any(span in passage for passage in passages):
+            return SentenceCheck(sentence, citations, False, "quote-not-found")
+    score = similarity(_MARKER.sub("", sentence).strip(), cited_texts)
+    close = score >= SUPPORT_SIMILARITY
+    return SentenceCheck(sentence, citations, close, "similar" if close else "dissimilar", score)
+
+
+def _similarity_with(embedder) -> Callable[[str, Sequence[str]], float]:
+    """Best cosine between a sentence and any sentence, or whole text, of the cited passages."""
+
+    def similarity(sentence: str, texts: Sequence[str]) -> float:
+        candidates = [piece for text in texts for piece in [text, *split_sentences(text)]]
+        vectors = embedder.encode([sentence, *candidates])
+        return float(np.max(vectors[1:] @ vectors[0]))
+
+    return similarity
+
+
+def verify_answer(answer: Answer, embedder=None) -> Answer:
+    """Remove and flag invalid markers, then mark every sentence supported or unsupported.
+
+    Returns a new Answer with `verified=True`. An abstention keeps no markers and no sentences.
+    """
+    count = len(answer.hits)
+    text, invalid = clean_citations(answer.text, count)
+    invalid = list(dict.fromkeys(answer.invalid_citations + invalid))
+    if answer.abstained:
+        text = _MARKER.sub("", text).strip() or ABSTAIN_PHRASE
+        return dataclasses.replace(answer, text=text, sentences=[], invalid_citations=invalid, verified=True)
+    if embedder is None:
+        from .embedding import get_embedder
+
+        embedder = _LazyEmbedder(lambda: get_embedder(Settings().model))
+    similarity = _similarity_with(embedder)
+    checks = []
+    for sentence, numbers in answer_sentences(text):
+        cited_texts = [answer.hits[n - 1].text for n in numbers]
+        checks.append(check_sentence(sentence, numbers, cited_texts, similarity))
+    if not checks:
+        return dataclasses.replace(
+            answer, text=ABSTAIN_PHRASE, abstained=True, abstain_reason="the answer had no sentences",
+            invalid_citations=invalid, verified=True,
+        )
+    return dataclasses.replace(answer, text=text, sentences=checks, invalid_citations=invalid, verified=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The extractive generator
+
+_STOPWORDS = frozenset(
+    """a an the of to in on for by with and or but nor is are was were be been being am do does did
+    done what which who whom whose why how when where whether according kennan's his her hers its
+    their theirs this that these those as at from into onto about over under there here any ever
+    could would should can may might will shall must has have had having not no it he she they
+    them we us our i you your me my say said says tell told think thought believe believed
+    consider considered give gave expect expected see saw document documents passage text""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words of a text (stop words and question words left out)."""
+    return {_stem(word) for word in re.findall(r"[a-z0-9]+", text.lower()) if word not in _STOPWORDS}
+
+
+def key_terms(question: str) -> list[str]:
+    """Names, numbers and other capitalised words of a question (not its first word).
+
+    These are what a passage must mention to answer it: "Truman", "Marshall", "1958".
+    """
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", question)
+    terms = []
+    for word in words[1:]:
+        word = re.sub(r"['’]s?$", "", word)
+        if word and (word[0].isupper() or word[0].isdigit()) and word.lower() not in _STOPWORDS:
+            terms.append(word)
+    return terms
+
+
+def missing_key_terms(question: str, hits: Sequence[Hit]) -> list[str]:
+    """Key terms of the question found in none of the passages, their titles or citations."""
+    pool: set[str] = set()
+    for hit in hits:
+        context = " ".join([hit.citation, hit.chunk.doc_title, hit.chunk.section_title, hit.chunk.date, hit.text])
+        pool.update(re.findall(r"[a-z0-9]+", context.lower()))
+    missing = []
+    for term in key_terms(question):
+        parts = re.findall(r"[a-z0-9]+", term.lower())
+        if parts and not all(_mentioned(part, pool) for part in parts):
+            missing.append(term)
+    return missing
+
+
+def _mentioned(word: str, pool: set[str]) -> bool:
+    # Inflections count: "American" is mentioned by "America", "Eastern" by "East".
+    if word in pool or len(word) < 4:
+        return word in pool or len(word) < 2
+    return any(other[:5] == word[:5] for other in pool if len(other) >= 4 and len(word) >= 5) or any(
+        other == word[: len(other)] and len(other) >= 4 for other in pool
+    )
+
+
+def lexical_overlap(question_terms: set[str], sentence: str) -> float:
+    """Share of the question's content terms that the sentence contains."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & content_terms(sentence)) / len(question_terms)
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate sentence of the extractive answer."""
+
+    n: int  # 1-based position of its passage in the hits
+    position: int  # its index among the passage's sentences
+    text: str
+    similarity: float
+    overlap: float
+    score: float
+
+
+def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int | None = None) -> list[ScoredSentence]:
+    """Every sentence of the first `passages` hits, scored against the question, best first."""
+    candidates = [
+        (n, position, sentence)
+        for n, hit in enumerate(hits[: passages or len(hits)], start=1)
+        for position, sentence in enumerate(split_sentences(hit.text))
+    ]
+    if not candidates:
+        return []
+    vectors = embedder.encode([question, *(sentence for _n, _p, sentence in candidates)])
+    similarities = vectors[1:] @ vectors[0]
+    terms = content_terms(question)
+    scored = []
+    for (n, position, sentence), similarity in zip(candidates, similarities):
+        overlap = lexical_overlap(terms, sentence)
+        scored.append(ScoredSentence(n, position, sentence, float(similarity), overlap, float(similarity) + LEXICAL_WEIGHT * overlap))
+    return sorted(scored, key=lambda s: (-s.score, s.n, s.position))
+
+
+def evidence_score(best: ScoredSentence | None, missing_terms: Sequence[str]) -> float:
+    """How well the passages answer the question: the best sentence's score, less a penalty
+    for each key term of the question that no passage mentions."""
+    if best is None:
+        return float("-inf")
+    return best.score - MISSING_TERM_PENALTY * len(missing_terms)
+
+
+def select_sentences(scored: Sequence[ScoredSentence], limit: int = 3, margin: float = 0.15, max_chars: int = 700) -> list[ScoredSentence]:
+    """The best sentence plus close runners-up (within `margin`), in reading order.
+
+    Reading order is passage rank, then position in the passage, so an answer reads like the
+    documents it quotes.
+    """
+    if not scored:
+        return []
+    best = scored[0]
+    chosen = [best]
+    length = len(best.text)
+    for candidate in scored[1:]:
+        if len(chosen) >= limit or candidate.score < best.score - margin:
+            break
+        if any(candidate.text == other.text for other in chosen) or length + len(candidate.text) > max_chars:
+            continue
+        chosen.append(candidate)
+        length += len(candidate.text)
+    return sorted(chosen, key=lambda s: (s.n, s.position))
+
+
+def compose_extract(sentences: Sequence[ScoredSentence]) -> str:
+    """The answer text: each sentence verbatim, followed by its passage's marker."""
+    return " ".join(f"{sentence.text} [{sentence.n}]" for sentence in sentences)
+
+
+class ExtractiveGenerator(Generator):
+    """Quotes the passages' sentences that best answer the question; offline, no language model.
+
+    Options (settings.generator_options): `abstain_threshold` (default ABSTAIN_THRESHOLD),
+    `max_sentences` (3), `passages` (how many top hits to quote from; default all given).
+    """
+
+    name = "extractive"
+
+    def __init__(self, settings: Settings | None = None, embedder=None):
+        super().__init__(settings)
+        self._embedder = embedder
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from .embedding import get_embedder
+
+            self._embedder = get_embedder(self.settings.model)
+        return self._embedder
+
+    def generate(self, question: str, hits: Sequence[Hit]) -> Answer:
+        """Pick, order and cite whole sentences; abstain when the evidence is weak."""
+        hits = list(hits)
+        threshold = float(self.options.get("abstain_threshold", ABSTAIN_THRESHOLD))
+        scored = score_sentences(question, hits, self.embedder, self.options.get("passages"))
+        missing = missing_key_terms(question, hits)
+        evidence = evidence_score(scored[0] if scored else None, missing)
+        if evidence < threshold:
+            why = f"evidence {evidence:.2f} is below the threshold {threshold:.2f}"
+            if missing:
+                why += f"; no passage mentions {', '.join(missing)}"
+            return abstention(question, hits, why, self.name, evidence=evidence if scored else None)
+        chosen = select_sentences(scored, limit=int(self.options.get("max_sentences", 3)))
+        return Answer(question, compose_extract(chosen), hits, self.name, evidence=evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# The prompt contract shared by the language-model generators
+
+SYSTEM_PROMPT = f"""You answer questions about Cold War diplomatic documents for historians.
+Use ONLY the numbered passages you are given; never use outside knowledge.
+After every sentence, cite the passage or passages it relies on as [n], using the numbers shown.
+Prefer the documents' own words, and put any exact wording in double quotes.
+Keep the answer short: at most four sentences.
+If the passages do not contain the answer, reply with exactly this sentence and nothing else:
+{ABSTAIN_PHRASE}"""
+
+
+def format_passages(hits: Sequence[Hit], budget: int, count: TokenCounter) -> str:
+    """The passages numbered [1]..[n] with their citations, trimmed to `budget` tokens.
+
+    Passages are kept whole in rank order while they fit; the first that does not fit is cut
+    at a sentence boundary, and later ones are left out. Numbers stay the hits' positions, so
+    a citation always means the same passage.
+    """
+    blocks: list[str] = []
+    used = 0
+    for n, hit in enumerate(hits, start=1):
+        block, whole = _fit_passage(f"[{n}] {hit.citation}\n", hit.text, budget - used, count)
+        if block:
+            blocks.append(block)
+            used += count(block) + 1  # +1: the blank line between passages
+        if not whole:
+            break
+    return "\n\n".join(blocks)
+
+
+def _fit_passage(header: str, text: str, room: int, count: TokenCounter) -> tuple[str | None, bool]:
+    """(block, whole): the passage if it fits in `room` tokens, else its leading sentences + '…'."""
+    if count(header + text) <= room:
+        return header + text, True
+    kept: list[str] = []
+    for sentence in split_sentences(text):
+        if count(header + " ".join([*kept, sentence]) + " …") > room:
+            break
+        kept.append(sentence)
+    return (header + " ".join(kept) + " …" if kept else None), False
+
+
+def build_messages(question: str, hits: Sequence[Hit], budget: int, count: TokenCounter) -> list[dict]:
+    """Chat messages for a language model: the rules, then the numbered passages and the question."""
+    passages = format_passages(hits, budget, count)
+    user = (
+        f"Passages:\n\n{passages}\n\n"
+        f"Question: {question.strip()}\n\n"
+        f"Answer from the passages only, citing them as [n]. If they do not answer the question, "
+        f"reply exactly: {ABSTAIN_PHRASE}"
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Answer metrics, for the eval runner
+
+
+def longest_shared_span(text: str, quote: str) -> int:
+    """Length of the longest contiguous run of `quote` found in `text`, after normalising both."""
+    a, b = _normalise(text), _normalise(quote)
+    if not a or not b:
+        return 0
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
+def contains_quote(text: str, quotes: Sequence[str], share: float = 0.6) -> bool:
+    """True when `text` holds at least `share` of some quote as one contiguous span.
+
+    Both sides are normalised (case, whitespace, curly quotes, markdown '*'); markers are
+    ignored so "[2]" inside an answer does not break a span.
+    """
+    text = _MARKER.sub(" ", text)
+    return any(longest_shared_span(text, quote) >= share * len(_normalise(quote)) for quote in quotes if _normalise(quote))
+
+
+def _as_dict(answer) -> dict:
+    return answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
+
+
+def answer_metrics(
+    results: Mapping[str, Any],
+    relevant: Mapping[str, Sequence[str]],
+    relevant_chunks: Mapping[str, Iterable[str]] | None = None,
+    share: float = 0.6,
+) -> dict:
+    """Answer quality over a question set.
+
+    results: question id -> Answer (or its `to_dict()`).
+    relevant: question id -> gold quotes; an empty list marks an unanswerable question.
+        Questions missing from `relevant` are ignored.
+    relevant_chunks: question id -> relevant chunk ids, for citation precision; without it a
+        cited passage is relevant when it contains `share` of a gold quote.
+
+    Returns shares in [0, 1] (None when a denominator is zero):
+    answer_contains_quote  answerable questions whose answer holds >= `share` of a gold quote
+                           as a contiguous span (an abstention holds none);
+    citation_precision     cited passages that are relevant, over answered answerable questions;
+    unsupported_rate       answer sentences not supported by what they cite (answered questions);
+    verbatim_rate          answer sentences found verbatim in a cited passage;
+    abstain_recall         unanswerable questions abstained on;
+    false_abstain_rate     answerable questions abstained on;
+    plus the counts behind them.
+    """
+    counts = dict(answerable=0, unanswerable=0, contains=0, abstained_answerable=0, abstained_unanswerable=0,
+                  cited=0, cited_relevant=0, sentences=0, unsupported=0, verbatim=0)
+    for qid, answer in results.items():
+        if qid not in relevant:
+            continue
+        data, quotes = _as_dict(answer), list(relevant[qid])
+        abstained = bool(data.get("abstained"))
+        kind = "answerable" if quotes else "unanswerable"
+        counts[kind] += 1
+        counts[f"abstained_{kind}"] += abstained
+        if abstained:
+            continue
+        sentences = data.get("sentences") or []
+        counts["sentences"] += len(sentences)
+        counts["unsupported"] += sum(not s.get("supported") for s in sentences)
+        counts["verbatim"] += sum(s.get("method") == "verbatim" for s in sentences)
+        if not quotes:
+            continue
+        counts["contains"] += contains_quote(data.get("text", ""), quotes, share)
+        wanted = set(relevant_chunks.get(qid, ())) if relevant_chunks is not None else None
+        for citation in data.get("citations") or []:
+            counts["cited"] += 1
+            if wanted is not None:
+                counts["cited_relevant"] += citation.get("chunk_id") in wanted
+            else:
+                counts["cited_relevant"] += contains_quote(citation.get("text", ""), quotes, share)
+
+    def ratio(part: str, whole: str) -> float | None:
+        return counts[part] / counts[whole] if counts[whole] else None
+
+    return {
+        "answer_contains_quote": ratio("contains", "answerable"),
+        "citation_precision": ratio("cited_relevant", "cited"),
+        "unsupported_rate": ratio("unsupported", "sentences"),
+        "verbatim_rate": ratio("verbatim", "sentences"),
+        "abstain_recall": ratio("abstained_unanswerable", "unanswerable"),
+        "false_abstain_rate": ratio("abstained_answerable", "answerable"),
+        "counts": counts,
+    }

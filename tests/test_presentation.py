@@ -1,0 +1,320 @@
+"""Unit tests of cwqa.presentation: what the app shows, without Streamlit."""
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cwqa import presentation as pr
+from cwqa.chunking import Chunk
+from cwqa.config import Settings
+from cwqa.retrieval import Hit
+
+HOSTILE = 'Before <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> ![x](http://127.0.0.1:9/beacon.png) after & done'
+
+
+def make_chunk(chunk_id="doc/part-3/b", text="Soviet pressure on Northern Iran and Turkey.", **changes):
+    paragraph_id = chunk_id.split("#")[0]
+    values = dict(
+        id=chunk_id,
+        paragraph_id=paragraph_id,
+        doc_id="doc",
+        doc_title="The Long Telegram",
+        section_id="part-3",
+        section_label="Part 3",
+        section_title="Part 3: Projection of Soviet Outlook",
+        label="(b)",
+        ordinal=1,
+        window=1,
+        windows=1,
+        text=text,
+        text_start=0,
+        text_end=len(text),
+        start=0,
+        end=len(text),
+        first_page=None,
+        last_page=None,
+        citation='Kennan, "Long Telegram", 22 Feb 1946, Part 3 ¶(b), pp. 696–709 — FRUS 1946, vol. VI, doc. 475',
+        url="https://history.state.gov/historicaldocuments/frus1946v06/d475",
+    )
+    values.update(changes)
+    return Chunk(**values)
+
+
+def make_hit(rank=1, dense=0.5, bm25=4.0, **chunk_changes):
+    return Hit(rank=rank, score=1.0 / (60 + rank), chunk=make_chunk(**chunk_changes), mode="hybrid", dense_score=dense, bm25_score=bm25)
+
+
+# -- escaping and highlighting ----------------------------------------------------------------
+
+
+def test_escape_html_turns_tags_into_text():
+    escaped = pr.escape_html(HOSTILE)
+    assert "<script" not in escaped and "<img" not in escaped
+    assert "&lt;script&gt;" in escaped and "onerror=&quot;" in escaped
+
+
+def test_highlight_marks_question_terms_by_stem_and_escapes_the_rest():
+    out = pr.highlight_html("The Soviets pressed <b>Turkey</b> & Iran.", "Where did the Soviet Union press Turkey?")
+    assert '<mark class="cwqa-term">Soviets</mark>' in out
+    assert '<mark class="cwqa-term">pressed</mark>' in out
+    assert "&lt;b&gt;" in out and '<mark class="cwqa-term">Turkey</mark>' in out
+    assert "&amp;" in out and "<b>" not in out
+
+
+def test_highlight_leaves_stop_words_and_hostile_markup_inert():
+    out = pr.highlight_html(HOSTILE, "what did the script say about the image?")
+    assert "<script" not in out and "<img" not in out
+    assert '<mark class="cwqa-term">script</mark>' in out  # a real word of the text, marked as text
+    assert "<mark" not in pr.highlight_html("what did the", "what did the")
+
+
+def test_highlight_with_no_terms_is_plain_escaping():
+    assert pr.highlight_html(HOSTILE, frozenset()) == pr.escape_html(HOSTILE)
+
+
+def test_escaped_markdown_renders_as_literal_text():
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(pr.escape_markdown(HOSTILE))
+    assert "<img" not in rendered and "<script" not in rendered and "<a " not in rendered
+    assert "![x](http://127.0.0.1:9/beacon.png)" in rendered  # shown, as characters
+
+
+def test_safe_url_accepts_only_http_addresses():
+    assert pr.safe_url("https://history.state.gov/x") == "https://history.state.gov/x"
+    assert pr.safe_url("javascript:alert(1)") == ""
+    assert pr.safe_url("http://a/\" onmouseover=\"x") == ""
+    assert pr.safe_url(None) == ""
+
+
+# -- no good match ------------------------------------------------------------------------------
+
+
+def test_a_close_passage_is_a_good_match():
+    assert pr.assess_match([make_hit(dense=0.45, bm25=1.0)]).good
+
+
+def test_strong_word_overlap_alone_is_a_good_match():
+    # lt-001 of the question set: cosine 0.24 but BM25 3.7, and its gold passage ranks first.
+    assert pr.assess_match([make_hit(dense=0.24, bm25=3.74)]).good
+
+
+def test_weak_hits_are_not_a_good_match_and_say_why():
+    verdict = pr.assess_match([make_hit(dense=0.09, bm25=2.07), make_hit(rank=2, dense=0.05, bm25=0.5)])
+    assert not verdict.good
+    assert verdict.best_dense == pytest.approx(0.09) and "0.09" in verdict.reason
+
+
+def test_no_hits_is_not_a_good_match():
+    assert not pr.assess_match([]).good
+
+
+class FakeEmbedder:
+    def encode_query(self, text):
+        return np.array([[1.0, 0.0]], dtype=np.float32)
+
+
+class FakeRetriever:
+    def __init__(self, chunks):
+        self.chunks = chunks
+        self.embedder = FakeEmbedder()
+        self.loaded = type("Loaded", (), {"embeddings": np.array([[0.2, 1.0], [0.9, 0.1]], dtype=np.float32)})()
+
+    def bm25_scores(self, question):
+        return np.array([1.5, 7.0], dtype=np.float32)
+
+
+def test_complete_scores_fills_the_score_the_mode_skipped():
+    chunks = [make_chunk("doc/a"), make_chunk("doc/b")]
+    dense_only = [Hit(1, 0.9, chunks[1], "dense", dense_score=0.9, bm25_score=None)]
+    bm25_only = [Hit(1, 1.5, chunks[0], "bm25", dense_score=None, bm25_score=1.5)]
+    retriever = FakeRetriever(chunks)
+    assert pr.complete_scores(retriever, "q", dense_only)[0].bm25_score == pytest.approx(7.0)
+    assert pr.complete_scores(retriever, "q", bm25_only)[0].dense_score == pytest.approx(0.2)
+
+
+# -- citations, context, document layout --------------------------------------------------------
+
+
+def test_chunk_where_is_the_citation_between_document_and_printed_source():
+    chunk = make_chunk()
+    assert pr.chunk_where(chunk, 'Kennan, "Long Telegram", 22 Feb 1946') == "Part 3 ¶(b), pp. 696–709"
+    assert pr.paragraph_mark(chunk, 'Kennan, "Long Telegram", 22 Feb 1946') == "¶(b)"
+    assert pr.section_subtitle(chunk) == "Projection of Soviet Outlook"
+
+
+def test_paragraph_context_gives_the_neighbouring_paragraphs():
+    chunks = [make_chunk("doc/p1", "One."), make_chunk("doc/p2", "Two a."), make_chunk("doc/p2#2", "Two b."), make_chunk("doc/p3", "Three.")]
+    before, paragraph, after = pr.paragraph_context(chunks, "doc/p2#2")
+    assert before.text == "One." and paragraph.text == "Two a. Two b." and after.text == "Three."
+    assert pr.paragraph_context(chunks, "doc/p1")[0] is None
+    assert pr.paragraph_context(chunks, "doc/p3")[2] is None
+
+
+def test_document_html_marks_the_cited_window_and_escapes_everything():
+    document = {"id": "doc", "title": "T", "citation_name": 'Kennan, "Long Telegram", 22 Feb 1946'}
+    chunks = [
+        make_chunk("doc/part-3/a", "(a) First.", label="(a)", citation=make_chunk().citation.replace("(b)", "(a)")),
+        make_chunk("doc/part-3/b", "(b) " + HOSTILE),
+        make_chunk("doc/part-3/b#2", "Second window.", window=2, windows=2),
+    ]
+    out = pr.document_html(document, chunks, cited_chunk_id="doc/part-3/b#2")
+    assert "<script" not in out and "<img" not in out
+    assert out.count(f'id="{pr.CITED_ANCHOR}"') == 1
+    assert '<mark class="cwqa-span" data-chunk="doc/part-3/b#2">Second window.</mark>' in out
+    assert out.count('class="cwqa-section"') == 1  # one heading for the section
+    assert '<span class="cwqa-label">¶(a)</span>' in out and '<span class="cwqa-label">¶(b)</span>' in out
+
+
+def test_document_html_prints_a_page_number_only_where_it_changes():
+    chunks = [make_chunk(f"doc/p{n}", f"Para {n}.", first_page=page, last_page=page) for n, page in enumerate([243, 243, 244], 1)]
+    out = pr.document_html({"id": "doc"}, chunks)
+    assert out.count(">p. 243<") == 1 and out.count(">p. 244<") == 1
+
+
+def test_source_span_refuses_a_file_changed_since_the_build(tmp_path):
+    path = tmp_path / "doc.txt"
+    path.write_text("Header\n\n(b) The exact words.\n", encoding="utf-8")
+    chunk = make_chunk(start=8, end=28)
+    span, note = pr.source_span({"path": str(path)}, chunk)
+    assert span == "(b) The exact words." and "8–28" in note
+    import hashlib
+
+    hashes = {"doc.txt": hashlib.sha256(b"something else").hexdigest()}
+    span, note = pr.source_span({"path": str(path)}, chunk, hashes)
+    assert span is None and "changed" in note
+
+
+def test_document_rows_count_passages_per_document():
+    documents = [{"id": "doc", "title": "T", "source": {"url": "javascript:x", "volume_short": "FRUS"}, "paragraphs": 2}]
+    rows = pr.document_rows(documents, [make_chunk("doc/a"), make_chunk("doc/b"), make_chunk("other/c", doc_id="other")])
+    assert rows[0]["passages"] == 2 and rows[0]["url"] == "" and rows[0]["source"] == "FRUS"
+
+
+# -- downloads ------------------------------------------------------------------------------
+
+
+def test_markdown_export_lists_citations_and_keeps_document_text_inert():
+    markdown_it = pytest.importorskip("markdown_it")
+    hits = [make_hit(text=HOSTILE), make_hit(rank=2)]
+    verdict = pr.assess_match(hits)
+    text = pr.results_markdown("Which places <b>first</b>?", hits, mode="hybrid", k=2, verdict=verdict)
+    assert "Part 3 ¶\\(b\\)" in text  # the citation, escaped
+    rendered = markdown_it.MarkdownIt("commonmark").render(text)
+    assert "<img" not in rendered and "<script" not in rendered and "<b>" not in rendered
+    assert 'Kennan, "Long Telegram", 22 Feb 1946, Part 3 ¶(b)' in rendered.replace("&quot;", '"')
+
+
+def test_json_export_holds_the_hits_and_the_verdict():
+    hits = [make_hit(dense=0.1, bm25=0.2)]
+    payload = json.loads(pr.results_json("q", hits, mode="dense", k=1, verdict=pr.assess_match(hits)))
+    assert payload["good_match"] is False and payload["no_match_reason"]
+    assert payload["hits"][0]["citation"] == hits[0].citation and payload["mode"] == "dense"
+
+
+def test_export_name_is_a_safe_slug():
+    assert pr.export_name("Which places did Kennan expect?", "md") == "cwqa-which-places-did-kennan-expect.md"
+    assert pr.export_name("<>", "json") == "cwqa-results.json"
+
+
+# -- URL state ------------------------------------------------------------------------------
+
+
+def test_prefs_come_from_the_url_and_bad_values_fall_back_to_settings():
+    settings = Settings()
+    prefs = pr.read_prefs({"k": "8", "mode": "bm25", "docs": "nsc-5607,nope", "gen": "x"}, settings, ["nsc-5607"], ["none"])
+    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none"}
+    prefs = pr.read_prefs({"k": "lots", "mode": "magic"}, settings, [], ["none"])
+    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode
+    assert pr.read_prefs({"k": "999"}, settings, [], ["none"])["k"] == pr.K_CHOICES[1]
+
+
+def test_url_params_round_trip_through_read_prefs():
+    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive"}
+    params = pr.url_params("why?", prefs)
+    assert params["q"] == "why?"
+    assert pr.read_prefs(params, Settings(), ["a", "b"], ["none", "extractive"]) == prefs
+
+
+# -- answers --------------------------------------------------------------------------------
+
+
+def test_answer_view_reads_objects_and_dicts():
+    class Sentence:
+        def __init__(self, text, supported):
+            self.text, self.supported = text, supported
+
+    class Answer:
+        text = "Iran and Turkey [1]. Also Mars [2]."
+        abstained = False
+        sentences = [Sentence("Iran and Turkey [1].", True), Sentence("Also Mars [2].", False)]
+
+        def to_dict(self):
+            return {"text": self.text}
+
+    view = pr.answer_view(Answer())
+    assert view.cited_ranks == [1, 2] and view.sentences[1] == ("Also Mars [2].", False)
+    assert view.raw == {"text": Answer.text}
+    abstained = pr.answer_view({"text": "", "abstained": True, "abstain_reason": "nothing relevant"})
+    assert abstained.abstained and abstained.reason == "nothing relevant"
+
+
+def test_answer_html_escapes_text_and_marks_unsupported_sentences():
+    view = pr.AnswerView(text="", sentences=[("<img src=x onerror=alert(1)> ok [1].", True), ("Mars [2].", False)])
+    out = pr.answer_html(view)
+    assert "<img" not in out and "<sup>[1]</sup>" in out
+    assert '<span class="cwqa-unsupported"' in out and out.count("cwqa-unsupported") == 1
+
+
+def test_generator_choices_always_offer_retrieval_only(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cwqa.generation", None)  # as if the module were absent
+    names, descriptions, problem = pr.generator_choices()
+    assert names == ["none"] and problem
+
+
+def test_report_tables_flatten_modes_and_baselines():
+    report = {"modes": {"hybrid": {"hit@5": 0.81234, "misses@5": ["lt-1", "lt-2"]}}, "baselines": {"bm25-paragraphs": {"hit@5": 0.5}}}
+    rows = pr.report_tables(report)
+    assert rows[0] == {"system": "hybrid", "kind": "mode", "hit@5": 0.812, "misses@5": 2}
+    assert rows[1]["kind"] == "baseline"
+
+
+# -- the shared index -----------------------------------------------------------------------
+
+
+def test_shared_index_opens_once_for_concurrent_sessions(monkeypatch):
+    calls = []
+
+    def fake_open(settings, progress=None, log=None):
+        calls.append(settings)
+        time.sleep(0.2)  # long enough for the other sessions to arrive while it loads
+        return object()
+
+    monkeypatch.setattr("cwqa.index.open_retriever", fake_open)
+    shared = pr.SharedIndex(Settings())
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared.get())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len({id(r) for r in results}) == 1
+    assert shared.get() is results[0]
+
+
+def test_settings_key_differs_by_corpus_and_index_folder(tmp_path):
+    one = pr.settings_key(Settings(corpus_dir=tmp_path / "a", index_dir=tmp_path / "i"))
+    two = pr.settings_key(Settings(corpus_dir=tmp_path / "b", index_dir=tmp_path / "i"))
+    assert one != two and one == pr.settings_key(Settings(corpus_dir=tmp_path / "a", index_dir=tmp_path / "i"))
+
+
+def test_one_line_keeps_cwqa_messages_and_names_other_errors():
+    from cwqa.errors import IndexFileError
+
+    assert pr.one_line(IndexFileError("index/x: unreadable\nmore")) == "index/x: unreadable"
+    assert pr.one_line(ValueError("bad")) == "ValueError: bad"
