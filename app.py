@@ -12,6 +12,7 @@ st.code, or through st.html on strings that cwqa.presentation has escaped.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -73,31 +74,38 @@ def notice(kind: str, message: str, where=st) -> None:
     getattr(where, kind)(pr.escape_markdown(message))
 
 
+def progress_text(index: pr.SharedIndex) -> tuple[float, str]:
+    done, total = index.progress
+    if not total:
+        return 0.0, "Reading the corpus and loading the model…"
+    return min(done / total, 1.0), f"Embedding passages and sentences: {done} of {total}"
+
+
+def follow_work(index: pr.SharedIndex, bar, lines=None) -> None:
+    """Show the background open/rebuild's progress until it ends (this session may stop earlier:
+    the work goes on without it)."""
+    while index.busy:
+        share, text = progress_text(index)
+        bar.progress(share, text=text)
+        if lines is not None and index.log:
+            lines.code("\n".join(index.log[-6:]), language=None, wrap_lines=True)
+        time.sleep(0.3)
+
+
 def open_index(index: pr.SharedIndex):
     """The shared retriever; the first session of a process opens (or builds) the index, with progress."""
     if index.ready:
         return index.retriever
-    slot = st.empty()  # the progress box goes away once the index is open
-    with slot.status("Opening the index…", expanded=True) as box:
-        bar = st.progress(0.0)
-        lines = st.empty()
-        seen: list[str] = []
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=f"Embedding passages: {done} of {total}")
-
-        def log(message: str) -> None:
-            seen.append(message)
-            lines.code("\n".join(seen[-6:]), language=None)
-
-        try:
-            retriever = index.get(progress=progress, log=log)
-        except Exception as error:  # the page must stay usable: say what failed, in one line
-            box.update(label="The index could not be opened", state="error", expanded=True)
-            notice("error", f"The index could not be opened: {pr.one_line(error)}")
-            return None
-    slot.empty()
-    return retriever
+    index.start()
+    if index.busy:
+        slot = st.empty()  # the progress box goes away once the index is open
+        with slot.status("Opening the index (a first start builds it)…", expanded=True):
+            follow_work(index, st.progress(0.0), st.empty())
+        slot.empty()
+    if not index.ready:
+        notice("error", f"The index could not be opened: {index.error or 'unknown error'}")
+        return None
+    return index.retriever
 
 
 def index_panel(index: pr.SharedIndex, retriever) -> None:
@@ -109,37 +117,35 @@ def index_panel(index: pr.SharedIndex, retriever) -> None:
         inert(f"Model: {facts['model']}", "cwqa-cardmeta", where=side)
         inert(f"{facts['chunks']} passages from {facts['documents']} documents", "cwqa-cardmeta", where=side)
         inert(f"Built {facts['built_at']}", "cwqa-cardmeta", where=side)
-    status = index.status()
-    if status.fresh:
-        side.success("Fresh: matches the corpus and settings", icon=":material/check_circle:")
+    if index.busy and index.rebuilding:
+        share, text = progress_text(index)
+        side.progress(share, text=f"Rebuild under way. {text}")
     else:
-        reasons = "; ".join(status.reasons[:3])
-        kind = "error" if status.state == "corrupt" else "warning"
-        label = {"stale": "Stale", "corrupt": "Corrupt", "missing": "Missing"}.get(status.state, status.state)
-        serving = " Answers come from the build loaded earlier." if retriever is not None else ""
-        notice(kind, f"{label}: {reasons}.{serving} Rebuild to update.", where=side)
+        status = index.status()
+        if status.fresh:
+            side.success("Fresh: matches the corpus and settings", icon=":material/check_circle:")
+        else:
+            reasons = "; ".join(status.reasons[:3])
+            kind = "error" if status.state == "corrupt" else "warning"
+            label = {"stale": "Stale", "corrupt": "Corrupt", "missing": "Missing"}.get(status.state, status.state)
+            serving = " Answers come from the build loaded earlier." if retriever is not None else ""
+            notice(kind, f"{label}: {reasons}.{serving} Rebuild to update.", where=side)
+    if index.error and retriever is not None:
+        notice("error", f"The last rebuild failed: {index.error}. The previous build is still in use.", where=side)
     flash = st.session_state.pop("index_flash", None)
     if flash:
         notice(*flash, where=side)
-    if side.button("Rebuild index", icon=":material/refresh:", key="rebuild", use_container_width=True):
-        bar = side.progress(0.0, text="Rebuilding…")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=f"Embedding passages: {done} of {total}")
-
-        try:
-            with side:
-                with st.spinner("Rebuilding the index…"):
-                    index.rebuild(progress=progress)
-        except Exception as error:  # a failed rebuild leaves the previous build in use
-            notice("error", f"Rebuild failed: {pr.one_line(error)}. The previous build is still in use.", where=side)
-        else:
+    if side.button("Rebuild index", icon=":material/refresh:", key="rebuild", use_container_width=True, disabled=index.busy):
+        index.start(rebuild=True)
+        follow_work(index, side.progress(0.0, text="Rebuilding…"))
+        if not index.error:
             st.session_state["index_flash"] = ("success", "Index rebuilt.")
-            st.session_state.pop("results", None)
-            st.rerun()
+        st.session_state.pop("results", None)
+        st.session_state.pop("answer", None)
+        st.rerun()
     if index.log:
         with side.expander("Index log"):
-            st.code("\n".join(index.log[-20:]), language=None)
+            st.code("\n".join(index.log[-20:]), language=None, wrap_lines=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,23 +234,23 @@ def passage_card(hit, terms, citation_name: str) -> None:
         else:
             st.html(f'<div class="cwqa-passage">{pr.highlight_html(chunk.text, terms)}</div>')
         st.code(hit.citation, language=None, wrap_lines=True)
-        toggle, open_doc, source = st.columns([1.2, 1.4, 1.6])
-        toggle.toggle("Context", key=context_key, help="Show the paragraphs before and after")
-        open_doc.page_link(
+        actions = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+        actions.toggle("Context", key=context_key, help="Show the paragraphs before and after")
+        actions.page_link(
             DOCUMENTS_PAGE, label="Open in document", icon=":material/menu_book:", query_params={"doc": chunk.doc_id, "p": chunk.id}
         )
         url = pr.safe_url(chunk.url)
         if url:
-            source.link_button("Printed source", url, icon=":material/open_in_new:")
+            actions.link_button("Printed source", url, icon=":material/open_in_new:")
 
 
 def run_search(question: str, prefs: dict) -> dict:
-    """Search (and answer), remembered per session so widget clicks do not redo the work."""
-    key = (str(RETRIEVER.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["gen"])
+    """Search, remembered per session so that clicking a widget does not redo the work."""
+    key = (str(RETRIEVER.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]))
     cached = st.session_state.get("results")
     if cached and cached["key"] == key:
         return cached
-    result = {"key": key, "hits": [], "verdict": None, "answer": None, "error": "", "answer_error": ""}
+    result = {"key": key, "hits": [], "verdict": None, "error": ""}
     try:
         hits = RETRIEVER.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None)
         hits = pr.complete_scores(RETRIEVER, question, hits)
@@ -253,33 +259,60 @@ def run_search(question: str, prefs: dict) -> dict:
         return result
     result["hits"] = hits
     result["verdict"] = pr.assess_match(hits)
-    if prefs["gen"] != "none" and result["verdict"].good:
-        try:
-            from cwqa.generation import generate_answer
-
-            generator = shared_generator(prefs["gen"], pr.settings_key(SETTINGS), SETTINGS)
-            with st.spinner(f"Writing an answer with {prefs['gen']}…"):
-                result["answer"] = pr.answer_view(generate_answer(generator, question, hits))
-        except Exception as error:  # a failing generator must not take the passages down with it
-            result["answer_error"] = pr.one_line(error)
     st.session_state["results"] = result
     return result
 
 
-def show_answer(result: dict, generator: str) -> None:
-    if result["answer_error"]:
-        notice("error", f"The answer generator “{generator}” failed: {result['answer_error']}. The passages below are unaffected.")
+def run_generator(question: str, name: str, result: dict) -> dict:
+    """The generated answer for these results, streamed as it is written, then remembered."""
+    key = (result["key"], name)
+    cached = st.session_state.get("answer")
+    if cached and cached["key"] == key:
+        return cached
+    answer = {"key": key, "view": None, "error": ""}
+    slot = st.empty()
+    try:
+        from cwqa import generation
+
+        generator = shared_generator(name, pr.settings_key(SETTINGS), SETTINGS)
+        with st.spinner(f"Writing an answer with {name}…"):
+            # The retriever's model is passed in for verifying the answer, so none is loaded twice.
+            stream = generation.stream_answer(generator, question, result["hits"], embedder=RETRIEVER.embedder)
+            written = ""
+            for piece in stream:
+                written += piece
+                slot.html(f'<div class="cwqa-answer">{pr.escape_html(written)} ▍</div>')
+        answer["view"] = pr.answer_view(stream.answer)
+    except Exception as error:  # a failing generator must not take the passages down with it
+        answer["error"] = pr.one_line(error)
+    slot.empty()
+    st.session_state["answer"] = answer
+    return answer
+
+
+def show_answer(answer: dict, name: str, hits: list) -> None:
+    """The answer with its [n] markers, unsupported sentences marked, and the passages it cites."""
+    if answer["error"]:
+        notice("error", f"The answer generator “{name}” failed: {answer['error']}. The passages below are unaffected.")
         return
-    answer = result["answer"]
-    if answer is None:
-        return
-    st.markdown(f"**Answer** · {pr.escape_markdown(generator)}")
-    if answer.abstained:
-        notice("info", f"No answer: {answer.reason or 'the passages do not answer the question.'}")
-    if answer.text and not (answer.abstained and not answer.sentences):
-        st.html(pr.answer_html(answer))
-        if any(supported is False for _, supported in answer.sentences):
+    view = answer["view"]
+    with st.container(border=True):
+        st.markdown(f"**Answer** · {pr.escape_markdown(name)}")
+        if view.notice:
+            notice("info", view.notice)
+        if view.abstained:
+            notice("info", f"No answer: {view.reason or 'the passages do not answer the question'}.")
+            return
+        st.html(pr.answer_html(view))
+        if any(supported is False for _, supported in view.sentences):
             st.caption("Sentences underlined in orange are not supported by the passages they cite.")
+        cited = [(n, hits[n - 1]) for n in view.cited_ranks if 1 <= n <= len(hits)]
+        if cited:
+            st.html(
+                '<div class="cwqa-cardmeta">'
+                + "<br>".join(f"[{n}] {pr.escape_html(hit.citation)}" for n, hit in cited)
+                + "</div>"
+            )
 
 
 def ask_page() -> None:
@@ -325,10 +358,20 @@ def ask_page() -> None:
             notice("error", result["error"])
             return
         hits, verdict = result["hits"], result["verdict"]
-        answer = result["answer"]
-        exports = dict(mode=prefs["mode"], k=prefs["k"], doc_ids=prefs["docs"], verdict=verdict, answer=answer, generator=prefs["gen"])
-        markdown_col, json_col, _ = st.columns([1, 1, 3])
-        markdown_col.download_button(
+        answer = None
+        if hits and verdict.good and prefs["gen"] != "none":
+            answer = run_generator(question, prefs["gen"], result)
+            show_answer(answer, prefs["gen"], hits)
+        exports = dict(
+            mode=prefs["mode"],
+            k=prefs["k"],
+            doc_ids=prefs["docs"],
+            verdict=verdict,
+            answer=answer["view"] if answer else None,
+            generator=prefs["gen"],
+        )
+        downloads = st.container(horizontal=True, vertical_alignment="center")
+        downloads.download_button(
             "Markdown",
             pr.results_markdown(question, hits, **exports),
             file_name=pr.export_name(question, "md"),
@@ -337,7 +380,7 @@ def ask_page() -> None:
             on_click="ignore",
             key="download_md",
         )
-        json_col.download_button(
+        downloads.download_button(
             "JSON",
             pr.results_json(question, hits, **exports),
             file_name=pr.export_name(question, "json"),
@@ -361,7 +404,6 @@ def ask_page() -> None:
                 for hit in hits:
                     passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
             return
-        show_answer(result, prefs["gen"])
         st.markdown(f"**{len(hits)} passages**, best first")
         for hit in hits:
             passage_card(hit, terms, citation_names.get(hit.doc_id, ""))

@@ -43,6 +43,7 @@ class Chunk:
     kind: str = "body"
     date: str = ""
     lead_in: str = ""  # the paragraph that introduces this list item ("... as follows:")
+    doc_name: str = ""  # the document as citations name it: 'Kennan, "Long Telegram", 22 Feb 1946'
 
     def context_text(self, prefix: bool = True) -> str:
         """The text that is embedded and indexed: where it stands, then what it says.
@@ -54,7 +55,7 @@ class Chunk:
         if not prefix:
             return self.text
         lead = f"{self.lead_in}\n" if self.lead_in else ""
-        return f"{self.doc_title} — {self.section_title}\n{lead}{self.text}"
+        return f"{self.doc_name} {self.doc_title} — {self.section_title}\n{lead}{self.text}"
 
 
 @lru_cache(maxsize=1)
@@ -179,6 +180,7 @@ def _make_chunk(
         kind=paragraph.kind,
         date=document.date,
         lead_in=lead_in,
+        doc_name=document.citation_name,
     )
 
 

@@ -29,6 +29,8 @@ import argparse
 import dataclasses
 import json
 import math
+import os
+import platform
 import re
 import sys
 import time
@@ -566,6 +568,8 @@ def run_evaluation(
         if progress:
             progress("index", 0, 1)
         retriever = open_retriever(settings, progress=(lambda d, t: progress("index", d, t)) if progress else None, log=log)
+        if progress:
+            progress("index", 1, 1)
     systems = [mode_system(retriever, mode) for mode in modes]
     if baselines:
         log("building the baselines in memory")
@@ -593,10 +597,8 @@ def run_evaluation(
 
 def build_report(results: Sequence[SystemResult], retriever, settings: Settings, questions_path, count, k, answers) -> dict:
     """The JSON object of a run: metadata, one section per mode and per baseline, answers if any."""
-    import os
-    import platform
-
-    manifest = getattr(retriever.loaded, "manifest", {}) if hasattr(retriever, "loaded") else {}
+    loaded = getattr(retriever, "loaded", None)
+    manifest = getattr(loaded, "manifest", None) or {}
     report = {
         "meta": {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -612,7 +614,7 @@ def build_report(results: Sequence[SystemResult], retriever, settings: Settings,
                 for name, value in dataclasses.asdict(settings).items()
                 if name != "generator_options"
             },
-            "index_build": str(getattr(retriever.loaded, "path", "")) if hasattr(retriever, "loaded") else "",
+            "index_build": str(getattr(loaded, "path", "")),
             "index_chunks": manifest.get("chunks", len(getattr(retriever, "chunks", []))),
             "dense_index": manifest.get("dense_index", ""),
             "relevance": f"passage holds a gold quote, or {PARTIAL_MATCH:.0%} of one as a contiguous span, "

@@ -15,6 +15,7 @@ transformers, in `generators_local`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -46,13 +47,15 @@ SUPPORT_SIMILARITY = 0.6
 # eval/questions.jsonl and eval/unanswerable.jsonl: the threshold that abstains on the most
 # unanswerable questions while abstaining on at most 5% of answerable ones.
 ABSTAIN_THRESHOLD = 0.45
-# Evidence lost for each name, number or capitalised term of the question that appears nowhere
-# in the passages (nor their titles and citations): a question about "the Marshall Plan" is not
-# answered by passages that never mention it, however similar their wording.
-MISSING_TERM_PENALTY = 0.25
-# Weight of lexical overlap (share of the question's content words in a sentence) against
-# embedding similarity when ranking sentences.
+# Evidence lost for names, numbers or capitalised terms of the question that appear nowhere in
+# the passages (nor their titles and citations), times the square of how many: a question about
+# "the Marshall Plan" is not answered by passages that never mention it, however similar.
+MISSING_TERM_PENALTY = 0.15
+# Sentence ranking: weight of lexical overlap (IDF-weighted share of the question's content
+# words in a sentence) and of the passage's rank (RANK_WEIGHT / rank) against embedding
+# similarity. Tuned on eval/questions.jsonl for how often the chosen sentences hold a gold quote.
 LEXICAL_WEIGHT = 0.5
+RANK_WEIGHT = 0.2
 
 
 class GeneratorError(CwqaError):
@@ -61,6 +64,10 @@ class GeneratorError(CwqaError):
 
 class UnknownGeneratorError(GeneratorError):
     """No generator is registered under the name asked for."""
+
+
+class BackendError(GeneratorError):
+    """A model backend failed: endpoint unreachable or erroring, timeout, malformed reply, bad model."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,7 +468,8 @@ def _core(text: str) -> str:
 _QUOTED = re.compile(r"[\"“]([^\"“”]+?\s[^\"“”]+?\s[^\"“”]+?)[\"”]")
 
 
-# A marker followed by a new sentence's start ends its sentence, even after ':' or no stop at all.
+# A marker followed by a new sentence's start ends its sentence, even after ':' or no stop at all;
+# so does a marker after a full stop, whatever follows ("[1] (a) USSR still lives ...").
 _MARKER_THEN_START = re.compile(r"\s+(?=(?:[-•*]\s+)?[\"“(\[]?[A-Z0-9])")
 
 
@@ -486,11 +494,30 @@ def _segments(text: str) -> list[str]:
     pieces, begin = [], 0
     for match in _MARKER.finditer(text):
         follow = _MARKER_THEN_START.match(text, match.end())
+        ended = re.search(r"[.!?:;][\"'”’)\]]*\s*$", text[begin : match.start()])
+        if ended and not follow:  # "... once. [2] (a) Next": the stop before the marker ends it
+            follow = re.compile(r"\s+").match(text, match.end())
         if follow:
             pieces.append(text[begin : match.end()])
             begin = follow.end()
     pieces.append(text[begin:])
     return [piece for piece in pieces if piece.strip()]
+
+
+# Besides the corpus's sentence ends: a stop followed by a labelled item, "... risks. (b) Next".
+_LABELLED_START = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=\(?[a-z0-9]{1,2}[.)]\s)")
+
+
+def _answer_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of an answer: the corpus's rule, also cutting before labelled items."""
+    spans = []
+    for start, end in sentence_spans(text):
+        begin = start
+        for match in _LABELLED_START.finditer(text, start, end):
+            spans.append((begin, match.end()))
+            begin = match.end()
+        spans.append((begin, end))
+    return [(a, b) for a, b in spans if b > a]
 
 
 def _split_segment(segment: str) -> list[tuple[str, list[int]]]:
@@ -504,13 +531,13 @@ def _split_segment(segment: str) -> list[tuple[str, list[int]]]:
         cursor = match.end()
     plain_parts.append(segment[cursor:])
     plain = "".join(plain_parts)
-    spans = sentence_spans(plain)
+    spans = _answer_spans(plain)
     sentences = []
     for index, (start, end) in enumerate(spans):
         last = index == len(spans) - 1
         owned = [mark for mark in marks if start <= mark[0] < end or (last and mark[0] >= end)]
         shown = plain[start:end]
-        for position, marker, _numbers in sorted(owned, key=lambda mark: -mark[0]):
+        for position, marker, _numbers in reversed(owned):  # right to left keeps offsets valid
             offset = position - start
             shown = shown[:offset] + marker + shown[offset:]
         numbers = list(dict.fromkeys(n for _p, _m, nums in owned for n in nums))
@@ -647,11 +674,22 @@ def _mentioned(word: str, pool: set[str]) -> bool:
     )
 
 
-def lexical_overlap(question_terms: set[str], sentence: str) -> float:
-    """Share of the question's content terms that the sentence contains."""
-    if not question_terms:
+def lexical_overlap(question_terms: set[str], sentence_terms: set[str], weights: Mapping[str, float]) -> float:
+    """Weighted share of the question's content terms that a sentence contains."""
+    total = sum(weights.get(term, 1.0) for term in question_terms)
+    if not total:
         return 0.0
-    return len(question_terms & content_terms(sentence)) / len(question_terms)
+    return sum(weights.get(term, 1.0) for term in question_terms & sentence_terms) / total
+
+
+def term_weights(question_terms: set[str], sentences: Sequence[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each question term among the candidate sentences.
+
+    Only the passages are at hand, not the corpus, so rarity is judged among their sentences:
+    a term in every sentence ("Soviet") tells them apart less than one in a single sentence.
+    """
+    count = len(sentences)
+    return {term: math.log(1 + count / (1 + sum(term in terms for terms in sentences))) for term in question_terms}
 
 
 @dataclass(frozen=True)
@@ -667,33 +705,62 @@ class ScoredSentence:
 
 
 def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int | None = None) -> list[ScoredSentence]:
-    """Every sentence of the first `passages` hits, scored against the question, best first."""
-    candidates = [
-        (n, position, sentence)
-        for n, hit in enumerate(hits[: passages or len(hits)], start=1)
-        for position, sentence in enumerate(split_sentences(hit.text))
-    ]
+    """Every sentence of the first `passages` hits, scored against the question, best first.
+
+    Score = cosine(question, previous sentence + sentence) + LEXICAL_WEIGHT x weighted term
+    overlap + RANK_WEIGHT / passage rank. The previous sentence is embedded with the sentence
+    because these documents often announce a topic in one sentence and answer in the next
+    ("This applies to ..."); tuned on eval/questions.jsonl (see eval/calibrate_abstention.py).
+    """
+    candidates: list[tuple[int, int, str, str]] = []
+    for n, hit in enumerate(hits[: passages or len(hits)], start=1):
+        sentences = split_sentences(hit.text)
+        for position, sentence in enumerate(sentences):
+            context = f"{sentences[position - 1]} {sentence}" if position else sentence
+            candidates.append((n, position, sentence, context))
     if not candidates:
         return []
-    vectors = embedder.encode([question, *(sentence for _n, _p, sentence in candidates)])
+    vectors = embedder.encode([question, *(context for *_rest, context in candidates)])
     similarities = vectors[1:] @ vectors[0]
     terms = content_terms(question)
+    sentence_terms = [content_terms(sentence) for _n, _p, sentence, _c in candidates]
+    weights = term_weights(terms, sentence_terms)
     scored = []
-    for (n, position, sentence), similarity in zip(candidates, similarities):
-        overlap = lexical_overlap(terms, sentence)
-        scored.append(ScoredSentence(n, position, sentence, float(similarity), overlap, float(similarity) + LEXICAL_WEIGHT * overlap))
+    for (n, position, sentence, _c), similarity, own_terms in zip(candidates, similarities, sentence_terms):
+        overlap = lexical_overlap(terms, own_terms, weights)
+        score = float(similarity) + LEXICAL_WEIGHT * overlap + RANK_WEIGHT / n
+        scored.append(ScoredSentence(n, position, sentence, float(similarity), overlap, score))
     return sorted(scored, key=lambda s: (-s.score, s.n, s.position))
 
 
-def evidence_score(best: ScoredSentence | None, missing_terms: Sequence[str]) -> float:
+# A question asking when or how much is answered only by a sentence holding a date or number.
+_ASKS_NUMBER = re.compile(r"\b(?:(?:what|which)\s+(?:year|date|month)|when\s+did|how\s+(?:much|many))\b", re.IGNORECASE)
+_HOLDS_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|dollars?|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|spring|summer|autumn|winter)\b",
+    re.IGNORECASE,
+)
+
+
+def unmet_needs(question: str, sentences: Sequence[str]) -> list[str]:
+    """What the question asks for that the chosen sentences lack ("a date or number"), if anything."""
+    if _ASKS_NUMBER.search(question) and not any(_HOLDS_NUMBER.search(sentence) for sentence in sentences):
+        return ["a date or number"]
+    return []
+
+
+def evidence_score(best: ScoredSentence | None, missing: Sequence[str]) -> float:
     """How well the passages answer the question: the best sentence's score, less a penalty
-    for each key term of the question that no passage mentions."""
+    growing with the square of the number of missing things (key terms no passage mentions, a
+    date the question asks for). One unknown word may be a paraphrase ("Latin American" for
+    "Latin-American"); two or more mean the question is about something the passages are not."""
     if best is None:
         return float("-inf")
-    return best.score - MISSING_TERM_PENALTY * len(missing_terms)
+    return best.score - MISSING_TERM_PENALTY * len(missing) ** 2
 
 
-def select_sentences(scored: Sequence[ScoredSentence], limit: int = 3, margin: float = 0.15, max_chars: int = 700) -> list[ScoredSentence]:
+def select_sentences(scored: Sequence[ScoredSentence], limit: int = 3, margin: float = 0.3, max_chars: int = 900) -> list[ScoredSentence]:
     """The best sentence plus close runners-up (within `margin`), in reading order.
 
     Reading order is passage rank, then position in the passage, so an answer reads like the
@@ -745,14 +812,14 @@ class ExtractiveGenerator(Generator):
         hits = list(hits)
         threshold = float(self.options.get("abstain_threshold", ABSTAIN_THRESHOLD))
         scored = score_sentences(question, hits, self.embedder, self.options.get("passages"))
-        missing = missing_key_terms(question, hits)
+        chosen = select_sentences(scored, limit=int(self.options.get("max_sentences", 3)))
+        missing = missing_key_terms(question, hits) + unmet_needs(question, [s.text for s in chosen])
         evidence = evidence_score(scored[0] if scored else None, missing)
         if evidence < threshold:
             why = f"evidence {evidence:.2f} is below the threshold {threshold:.2f}"
             if missing:
-                why += f"; no passage mentions {', '.join(missing)}"
+                why += f"; the passages lack {', '.join(missing)}"
             return abstention(question, hits, why, self.name, evidence=evidence if scored else None)
-        chosen = select_sentences(scored, limit=int(self.options.get("max_sentences", 3)))
         return Answer(question, compose_extract(chosen), hits, self.name, evidence=evidence)
 
 

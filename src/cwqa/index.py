@@ -10,6 +10,7 @@ Layout of the index folder (default `index/`):
         embeddings.npy      unit vectors, float32, one row per passage
         sentences.npy       unit vectors of each passage's sentences, float32
         sentence_offsets.npy  passage i's sentences are rows offsets[i]:offsets[i+1]
+        embedding_keys.txt  hash of (model, text) per vector row, to reuse vectors next build
         dense.faiss         FAISS index over those vectors
         bm25/               bm25s index over the passages' text
 
@@ -47,6 +48,7 @@ DOCUMENTS = "documents.json"
 EMBEDDINGS = "embeddings.npy"
 SENTENCES = "sentences.npy"
 SENTENCE_OFFSETS = "sentence_offsets.npy"
+EMBEDDING_KEYS = "embedding_keys.txt"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 # Below this many passages exact search is fast enough (about 10 ms at 100k on 2 cores) and
@@ -208,30 +210,31 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     offsets = np.cumsum([0] + [len(group) for group in sentences]).astype(np.int64)
     all_texts = texts + [sentence for group in sentences for sentence in group]
     keys = [_embedding_key(settings.model, text) for text in all_texts]
-    old_vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
-    todo = [i for i, vector in enumerate(old_vectors) if vector is None]
-    log(f"embedding {len(todo)} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
-    fresh = embedder.encode([all_texts[i] for i in todo], progress=progress) if todo else None
-    vectors = np.zeros((len(all_texts), embedder.dimension), dtype=np.float32)
-    for row, i in enumerate(todo):
-        vectors[i] = fresh[row]
-    for i, vector in enumerate(old_vectors):
-        if vector is not None:
-            vectors[i] = vector
-    if progress and not todo:
-        progress(len(all_texts), len(all_texts))
-    matrix = vectors[: len(chunks)]
-
     settings.index_dir.mkdir(parents=True, exist_ok=True)
+    # Everything is written under a temporary name first: a build killed at any point leaves
+    # the previous build (named in CURRENT) untouched and in use.
     temporary = settings.index_dir / f".tmp-build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     temporary.mkdir()
     try:
         _write_chunks(temporary / CHUNKS, chunks, keys[: len(chunks)])
         (temporary / DOCUMENTS).write_text(json.dumps([_document_record(d) for d in documents], indent=1), "utf-8")
+        old_vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
+        todo = [i for i, vector in enumerate(old_vectors) if vector is None]
+        log(f"embedding {len(todo)} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
+        fresh = embedder.encode([all_texts[i] for i in todo], progress=progress) if todo else None
+        vectors = np.zeros((len(all_texts), embedder.dimension), dtype=np.float32)
+        for row, i in enumerate(todo):
+            vectors[i] = fresh[row]
+        for i, vector in enumerate(old_vectors):
+            if vector is not None:
+                vectors[i] = vector
+        if progress and not todo:
+            progress(len(all_texts), len(all_texts))
+        matrix = vectors[: len(chunks)]
         np.save(temporary / EMBEDDINGS, matrix)
         np.save(temporary / SENTENCES, vectors[len(chunks) :])
         np.save(temporary / SENTENCE_OFFSETS, offsets)
-        (temporary / "embedding_keys.txt").write_text("\n".join(keys) + "\n", encoding="utf-8")
+        (temporary / EMBEDDING_KEYS).write_text("\n".join(keys) + "\n", encoding="utf-8")
         kind = write_dense_index(matrix, temporary / DENSE)
         _write_bm25(texts, temporary / BM25_DIR)
         manifest = {
@@ -304,7 +307,7 @@ def _reuse_vectors(index_dir: Path, keys: list[str], dimension: int) -> tuple[li
     if build is None:
         return vectors, 0
     try:
-        old_keys = (build / "embedding_keys.txt").read_text("utf-8").split()
+        old_keys = (build / EMBEDDING_KEYS).read_text("utf-8").split()
         old = np.concatenate([np.load(build / EMBEDDINGS), np.load(build / SENTENCES)])
         if old.shape != (len(old_keys), dimension):
             return vectors, 0

@@ -119,18 +119,24 @@ def highlight_html(text: str, terms: Iterable[str] | str, css_class: str = "cwqa
 # ---------------------------------------------------------------------------------------------
 # "No good match": is any retrieved passage worth presenting as an answer?
 
-# Calibrated on eval/questions.jsonl (124 answerable) against eval/unanswerable.jsonl (20) and two
-# off-topic probes, hybrid mode, k=5, all-MiniLM-L6-v2, the two-document corpus (93 passages):
-#   - best cosine of the answerable questions: lowest 0.236 (lt-001), then 0.308, 0.325, ...;
-#     lt-001 has BM25 3.74, so "cosine >= 0.30 or BM25 >= 3.5" keeps all 124 answerable questions.
-#   - unanswerable: 4 of 20 fall below both (un-002, un-009, un-010, un-015). The other 16 ask about
-#     the documents' own subjects (e.g. Truman's reaction to the Long Telegram), so their passages
-#     match topically and only the answer step (abstention) can refuse them.
-#   - "What was the price of wheat in Chicago?": cosine 0.09, BM25 2.07; keyboard noise: 0.12, 0.
-# BM25 scores grow with the corpus (rarer terms get larger IDF), so re-check BM25_GOOD on a much
-# larger corpus; the cosine threshold is a property of the model and travels better.
-DENSE_GOOD = 0.30
-BM25_GOOD = 3.5
+# Calibrated with `python -m cwqa.presentation` (see `calibrate`) on eval/questions.jsonl (124
+# answerable) against eval/unanswerable.jsonl (20) and four off-topic probes (wheat prices in
+# Chicago, keyboard noise, tomorrow's weather, a bread recipe), k=5, all-MiniLM-L6-v2, the
+# two-document corpus, with dense scores as the retriever gives them (best of passage and
+# sentence cosines). Best cosine among the top 5:
+#   - answerable: lowest 0.293 (lt-078), then 0.352, 0.370 (hybrid; 0.333 in dense mode);
+#   - off-topic probes: highest 0.253; their best BM25 is 2.12;
+#   - unanswerable: 0.259 to 0.818. Most ask about the documents' own subjects ("How did Truman
+#     respond to the Long Telegram?"), so passages match topically and only the answer step
+#     (abstention) can refuse them; score thresholds cannot, and are not meant to.
+# DENSE_GOOD sits midway between the off-topic probes and the weakest answerable question; with it
+# all 124 answerable questions pass in every mode, all 4 probes are refused, and 1 (hybrid, dense)
+# or 3 (BM25 mode) of the unanswerable ones. BM25_GOOD rescues a question whose exact words occur
+# in a passage the model scores low; no probe comes near it. BM25 scores grow with the corpus
+# (rarer terms get a larger IDF), so re-run the calibration after adding many documents, and after
+# any change to how dense scores are computed.
+DENSE_GOOD = 0.27
+BM25_GOOD = 4.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,35 @@ def assess_match(hits: Sequence, dense_threshold: float = DENSE_GOOD, bm25_thres
     if best_bm25 is not None:
         evidence.append(f"best BM25 {best_bm25:.2f} < {bm25_threshold:.1f}")
     return MatchVerdict(False, best_dense, best_bm25, "; ".join(evidence) or "the hits carry no scores")
+
+
+OFF_TOPIC_PROBES = (
+    "What was the price of wheat in Chicago?",
+    "qwxz plorf zzzt",
+    "Will it rain in Paris tomorrow?",
+    "How do I bake sourdough bread?",
+)
+
+
+def calibrate(retriever, groups: dict[str, Sequence[str]], k: int = 5, modes: Sequence[str] = ("hybrid", "dense", "bm25")) -> list[dict]:
+    """Best cosine and BM25 among the top k for each question group and mode, and how many of
+    each group the current thresholds would refuse: the numbers DENSE_GOOD and BM25_GOOD rest on."""
+    rows = []
+    for mode in modes:
+        for group, questions in groups.items():
+            verdicts = [assess_match(complete_scores(retriever, q, retriever.search(q, k=k, mode=mode))) for q in questions]
+            dense = [v.best_dense for v in verdicts if v.best_dense is not None]
+            rows.append(
+                {
+                    "mode": mode,
+                    "group": group,
+                    "questions": len(questions),
+                    "refused": sum(not v.good for v in verdicts),
+                    "lowest_cosine": round(min(dense), 3) if dense else None,
+                    "highest_cosine": round(max(dense), 3) if dense else None,
+                }
+            )
+    return rows
 
 
 def complete_scores(retriever, question: str, hits: Sequence) -> list:
@@ -320,6 +355,16 @@ def document_html(document: dict, chunks: Sequence, cited_chunk_id: str | None =
     last_pages = None
     for paragraph in group_paragraphs(chunks):
         first = paragraph.first
+        cited = any(chunk.id == cited_chunk_id for chunk in paragraph.chunks)
+        if first.kind == "heading":
+            # The printed title lines: shown as a title block, not as a numbered paragraph.
+            anchor = f' id="{CITED_ANCHOR}"' if cited else ""
+            extra_class = " cwqa-cited-para" if cited else ""
+            rows.append(
+                f'<div class="cwqa-docheading{extra_class}"{anchor} data-paragraph="{escape_html(paragraph.paragraph_id)}">'
+                f"{paragraph_html(paragraph, cited_chunk_id)}</div>"
+            )
+            continue
         if first.section_id != section:
             section = first.section_id
             rows.append(f'<h4 class="cwqa-section">{escape_html(first.section_title)}</h4>')
@@ -327,7 +372,6 @@ def document_html(document: dict, chunks: Sequence, cited_chunk_id: str | None =
         # As in print, a page number is shown where it changes, not on every paragraph.
         page_note = pages if pages != last_pages else ""
         last_pages = pages
-        cited = any(chunk.id == cited_chunk_id for chunk in paragraph.chunks)
         classes = "cwqa-para cwqa-cited-para" if cited else "cwqa-para"
         if first.kind == "footnote":
             classes += " cwqa-footnote"
@@ -339,6 +383,14 @@ def document_html(document: dict, chunks: Sequence, cited_chunk_id: str | None =
             f'<span class="cwqa-page">{escape_html(page_note)}</span></div>'
             f'<div class="cwqa-text">{paragraph_html(paragraph, cited_chunk_id, terms, mark_terms=cited and bool(terms))}</div>'
             "</div>"
+        )
+    extra = document.get("extra") or {}
+    if extra.get("signature"):
+        rows.append(f'<div class="cwqa-signature">{escape_html(extra["signature"])}</div>')
+    if extra.get("source_note"):
+        rows.append(
+            '<div class="cwqa-sourcenote"><div class="cwqa-context-label">Source note</div>'
+            f'{escape_html(extra["source_note"])}</div>'
         )
     rows.append("</div>")
     return "".join(rows)
@@ -371,6 +423,10 @@ mark.cwqa-span { background: #ffd24d; color: #1f1f1f; padding: .05em .1em; borde
   display: flex; flex-direction: column; padding-top: .2rem; }
 .cwqa-text { white-space: pre-wrap; line-height: 1.6; }
 .cwqa-cited-para { background: rgba(255, 200, 40, .14); box-shadow: inset 3px 0 0 #f0a500; }
+.cwqa-docheading { white-space: pre-wrap; text-align: center; font-weight: 600; line-height: 1.5;
+  margin: .2rem 0 1rem 8.5rem; padding: .3rem; border-radius: 4px; }
+.cwqa-signature { margin: 1rem 0 0 8.5rem; font-weight: 600; letter-spacing: .05em; }
+.cwqa-sourcenote { margin: 1.2rem 0 0 8.5rem; font-size: .85rem; opacity: .75; white-space: pre-wrap; }
 .cwqa-footnote .cwqa-text { font-size: .88rem; opacity: .85; }
 .cwqa-meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; font-size: .92rem; }
 .cwqa-meta dt { opacity: .65; }
@@ -463,9 +519,10 @@ def source_span(document: dict, chunk, corpus_hashes: dict | None = None) -> tup
 
 
 def generator_choices() -> tuple[list[str], dict[str, str], str]:
-    """(names, descriptions, problem): 'none' first, then the installed generators.
+    """(names, descriptions, problem): 'none' first, then the generators that can run here.
 
-    `problem` is '' or why generators are unavailable (the app then offers retrieval only).
+    `problem` is '' or says which generators are unavailable and why (all of them, when
+    cwqa.generation itself cannot be imported: the app then offers retrieval only).
     """
     try:
         from .generation import list_generators
@@ -473,19 +530,26 @@ def generator_choices() -> tuple[list[str], dict[str, str], str]:
         listed = list_generators()
     except Exception as error:  # missing module or a plugin that fails to load: retrieval still works
         return ["none"], {"none": "passages only"}, one_line(error)
-    if isinstance(listed, dict):
-        descriptions = {str(name): str(text or "") for name, text in listed.items()}
-    else:
-        descriptions = {}
-        for item in listed:
-            if isinstance(item, str):
-                descriptions[item] = ""
-            elif isinstance(item, (tuple, list)) and item:
-                descriptions[str(item[0])] = str(item[1]) if len(item) > 1 else ""
-            else:
-                descriptions[str(getattr(item, "name", item))] = str(getattr(item, "description", ""))
+    descriptions: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
+    items = listed.items() if isinstance(listed, dict) else listed
+    for item in items:
+        if isinstance(item, str):
+            name, text, problem_text = item, "", ""
+        elif isinstance(item, (tuple, list)) and item:
+            name, text, problem_text = item[0], item[1] if len(item) > 1 else "", ""
+        else:  # cwqa.generation.GeneratorInfo: name, description, available, problem
+            name, text = getattr(item, "name", item), getattr(item, "description", "")
+            problem_text = "" if getattr(item, "available", True) else (getattr(item, "problem", "") or "unavailable")
+        if problem_text:
+            unavailable[str(name)] = str(problem_text)
+        else:
+            descriptions[str(name)] = str(text or "")
     descriptions.pop("none", None)
-    return ["none", *descriptions], {"none": "passages only", **descriptions}, ""
+    # Generators that cannot run here (a missing extra, no API key) are left out of the choice and
+    # named in the help text, so picking one never fails.
+    problem = "; ".join(f"{name} unavailable ({text})" for name, text in unavailable.items())
+    return ["none", *descriptions], {"none": "passages only", **descriptions}, problem
 
 
 @dataclass
@@ -498,6 +562,7 @@ class AnswerView:
     sentences: list[tuple[str, bool | None]] = field(default_factory=list)  # (text, supported)
     cited_ranks: list[int] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
+    notice: str = ""  # e.g. that a fallback generator's answer is shown
 
 
 def _get(obj, *names, default=None):
@@ -512,9 +577,10 @@ def _get(obj, *names, default=None):
 def answer_view(answer) -> AnswerView:
     """Read an Answer (object or dict) without depending on its exact class.
 
-    Looks for: text | answer; abstained; abstain_reason | reason; sentences (items with text and
-    supported, or (text, supported) pairs); cited hits as `cited`/`citations`/`cited_hits` (hits,
-    ranks or dicts with a rank), else the [n] markers of the text.
+    Looks for: text | answer; abstained; abstain_reason | reason; notice; sentences (items with
+    text and supported, or (text, supported) pairs); the cited passage numbers as
+    `citation_numbers`, or `cited`/`citations` ((n, hit) pairs, numbers, or items with a rank),
+    else the [n] markers of the text. Numbers are 1-based positions in the hits given.
     """
     text = str(_get(answer, "text", "answer", default="") or "")
     abstained = bool(_get(answer, "abstained", "abstain", default=False))
@@ -529,7 +595,9 @@ def answer_view(answer) -> AnswerView:
             supported = _get(item, "supported", default=None)
             sentences.append((str(_get(item, "text", "sentence", default="")), None if supported is None else bool(supported)))
     ranks = []
-    for item in _get(answer, "cited", "citations", "cited_hits", default=None) or []:
+    for item in _get(answer, "citation_numbers", "cited", "citations", "cited_hits", default=None) or []:
+        if isinstance(item, (tuple, list)) and item:  # Answer.cited: (n, hit) pairs
+            item = item[0]
         rank = item if isinstance(item, int) else _get(item, "rank", "n", "number", default=None)
         if isinstance(rank, int) and rank not in ranks:
             ranks.append(rank)
@@ -545,7 +613,8 @@ def answer_view(answer) -> AnswerView:
         raw = dict(answer)
     if not raw:
         raw = {"text": text, "abstained": abstained, "reason": reason, "cited": ranks}
-    return AnswerView(text, abstained, reason, sentences, ranks, raw)
+    notice = str(_get(answer, "notice", default="") or "")
+    return AnswerView(text, abstained, reason, sentences, ranks, raw, notice)
 
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -721,57 +790,92 @@ def settings_key(settings) -> str:
 class SharedIndex:
     """The retriever of one corpus/index, loaded once per process and shared by every session.
 
-    The app keeps one of these per settings in `st.cache_resource`. A rebuild swaps in a new
-    retriever only when it is complete, so sessions searching meanwhile keep using the old one.
-    Status checks hash the corpus and index files, so they are remembered for `status_ttl` seconds
-    instead of being redone on every rerun.
+    The app keeps one of these per settings in `st.cache_resource`. Opening, building and
+    rebuilding run in a background thread owned by this object, not in a session's script: a
+    visitor who closes the tab or clicks a widget mid-build (which stops that session's script)
+    does not abort a build that every session is waiting for. Sessions poll `busy` and `progress`.
+    A rebuild swaps in the new retriever only when it is complete, so searches meanwhile use the
+    old one. Status checks hash the corpus and index files, so they are remembered for
+    `status_ttl` seconds rather than redone on every rerun.
     """
 
     def __init__(self, settings, status_ttl: float = 30.0):
         self.settings = settings
         self.retriever = None
+        self.error = ""  # why the last open or rebuild failed, in one line
+        self.failure: BaseException | None = None
+        self.progress: tuple[int, int] = (0, 0)  # passages embedded so far, of how many
+        self.rebuilding = False
         self.log: list[str] = []
         self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
         self._status = None
         self._status_at = 0.0
         self.status_ttl = status_ttl
 
-    def _log(self, sink: Callable[[str], None] | None) -> Callable[[str], None]:
-        def log(message: str) -> None:
-            self.log.append(f"{time.strftime('%H:%M:%S')} {message}")
-            del self.log[:-50]
-            if sink:
-                sink(message)
+    def _note(self, message: str) -> None:
+        self.log.append(f"{time.strftime('%H:%M:%S')} {message}")
+        del self.log[:-50]
 
-        return log
+    def _progress(self, done: int, total: int) -> None:
+        self.progress = (done, total)
 
     @property
     def ready(self) -> bool:
+        """A retriever is loaded (possibly while a rebuild prepares the next one)."""
         return self.retriever is not None
 
-    def get(self, progress=None, log=None):
-        """The retriever, opening (and if needed building) the index on first use."""
-        if self.retriever is not None:
-            return self.retriever
+    @property
+    def busy(self) -> bool:
+        """An open or a rebuild is under way."""
+        return self._worker is not None and self._worker.is_alive()
+
+    def start(self, rebuild: bool = False) -> bool:
+        """Open the index (or rebuild it) in the background unless that is done or under way.
+
+        Returns True when this call started the work.
+        """
         with self._lock:
-            if self.retriever is None:  # another session may have loaded it while we waited
+            if self.busy or (self.retriever is not None and not rebuild):
+                return False
+            self.error, self.failure, self.progress, self.rebuilding = "", None, (0, 0), rebuild
+            self._worker = threading.Thread(target=self._work, args=(rebuild,), name="cwqa-index", daemon=True)
+            self._worker.start()
+            return True
+
+    def _work(self, rebuild: bool) -> None:
+        try:
+            if rebuild:
+                from .embedding import get_embedder
+                from .index import build_index, load_index
+                from .retrieval import Retriever
+
+                build_index(self.settings, progress=self._progress, log=self._note)
+                retriever = Retriever(load_index(self.settings), get_embedder(self.settings.model), self.settings)
+            else:
                 from .index import open_retriever
 
-                self.retriever = open_retriever(self.settings, progress=progress, log=self._log(log))
-                self._status = None
-        return self.retriever
+                retriever = open_retriever(self.settings, progress=self._progress, log=self._note)
+        except Exception as error:  # kept for the sessions to show; the next start() tries again
+            self.failure, self.error = error, one_line(error)
+            self._note(f"failed: {self.error}")
+            return
+        self.retriever = retriever
+        self._status = None
 
-    def rebuild(self, progress=None, log=None):
-        """Build the index again from the corpus, then switch every session to it."""
-        from .embedding import get_embedder
-        from .index import build_index, load_index
-        from .retrieval import Retriever
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the work under way (if any); True when none is left."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return not self.busy
 
-        with self._lock:
-            build_index(self.settings, progress=progress, log=self._log(log))
-            loaded = load_index(self.settings)
-            self.retriever = Retriever(loaded, get_embedder(self.settings.model), self.settings)
-            self._status = None
+    def get(self, timeout: float | None = None):
+        """The retriever, opening (and if needed building) the index first; raises what failed."""
+        self.start()
+        self.wait(timeout)
+        if self.retriever is None and self.failure is not None:
+            raise self.failure
         return self.retriever
 
     def status(self, force: bool = False):
@@ -801,3 +905,21 @@ def describe_build(manifest: dict | None) -> dict:
         "built_at": built.replace("T", " ")[:16] if built else "?",
         "dense_index": manifest.get("dense_index", ""),
     }
+
+
+if __name__ == "__main__":  # python -m cwqa.presentation: re-run the "no good match" calibration
+    from .config import load_settings
+    from .index import open_retriever
+
+    def _questions(path: str) -> list[str]:
+        return [json.loads(line)["question"] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    _retriever = open_retriever(load_settings())
+    _groups = {
+        "answerable": _questions("eval/questions.jsonl"),
+        "unanswerable": _questions("eval/unanswerable.jsonl"),
+        "off-topic": list(OFF_TOPIC_PROBES),
+    }
+    print(f"DENSE_GOOD={DENSE_GOOD} BM25_GOOD={BM25_GOOD}")
+    for _row in calibrate(_retriever, _groups):
+        print(json.dumps(_row))

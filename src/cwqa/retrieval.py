@@ -89,19 +89,25 @@ def fuse_rrf(rankings: list[list[tuple[int, float]]], weights: list[float] | Non
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def fuse_convex(rankings: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
-    """Weighted sum of min-max normalised scores, best first (what txtai's hybrid search does).
+def fuse_convex(
+    rankings: list[list[tuple[int, float]]], weights: list[float], floors: list[float | None] | None = None
+) -> list[tuple[int, float]]:
+    """Weighted sum of normalised scores, best first (what txtai's hybrid search does).
 
-    Each list is scaled to [0, 1] on its own, so neither ranker dominates by units; an item
-    missing from a list scores 0 there. Unlike RRF it keeps how far ahead the leader is, which
-    on our questions gives higher MRR (eval/chunk_sweep.py).
+    Each list is scaled to [0, 1] on its own — from its floor (default: its lowest score) to its
+    best — so neither ranker dominates by units; an item missing from a list scores 0 there.
+    BM25's floor is 0, the score of a passage sharing no term: a lone keyword match then counts
+    in full instead of being scaled away. Unlike RRF, this keeps how far ahead the leader is,
+    which on our questions gives higher MRR (README, "Evaluation").
     """
+    floors = floors or [None] * len(rankings)
     fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight, floor in zip(rankings, weights, floors):
         if not ranking:
             continue
         scores = [score for _item, score in ranking]
-        low, high = min(scores), max(scores)
+        low = min(scores) if floor is None else floor
+        high = max(scores)
         span = (high - low) or 1.0
         for item, score in ranking:
             fused[item] = fused.get(item, 0.0) + weight * (score - low) / span
@@ -254,7 +260,7 @@ class Retriever:
             ranked = fuse_rrf([dense, lexical], [weight, 1.0 - weight], self.settings.rrf_k)
         else:
             weight = self.settings.dense_weight
-            ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight])
+            ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[None, 0.0])
         return [
             Hit(
                 rank=rank,

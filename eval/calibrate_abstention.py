@@ -1,0 +1,163 @@
+"""Calibrate the extractive generator's abstention threshold.
+
+For every question of eval/questions.jsonl (answerable) and eval/unanswerable.jsonl, retrieve the
+top k passages, compute the extractive evidence score (best sentence score less the penalty for
+key terms no passage mentions) and the answer the generator would give. Questions are split in
+two halves by a hash of their id: the threshold is chosen on the calibration half (the one that
+abstains on the most unanswerable questions while abstaining on at most 5% of answerable ones)
+and reported on the held-out half, with the answer metrics there.
+
+    python eval/calibrate_abstention.py [--k 5] [--index-dir DIR] [--max-false-abstain 0.05] [--json FILE]
+
+The chosen value belongs in cwqa.generation.ABSTAIN_THRESHOLD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from cwqa import generation  # noqa: E402
+from cwqa.config import load_settings  # noqa: E402
+from cwqa.generation import (  # noqa: E402
+    ExtractiveGenerator,
+    answer_metrics,
+    generate_answer,
+    missing_key_terms,
+)
+from cwqa.index import open_retriever  # noqa: E402
+
+
+def load_questions(path: Path) -> list[dict]:
+    """The questions of a JSONL file."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def held_out(question_id: str) -> bool:
+    """Half the questions, chosen by a hash of the id so the split is stable as files grow."""
+    return hashlib.sha1(question_id.encode("utf-8")).digest()[0] % 2 == 1
+
+
+def rates(rows: list[dict], threshold: float, penalty: float) -> tuple[float | None, float | None]:
+    """(abstain recall on unanswerable, false-abstain rate on answerable) at a threshold."""
+    def abstains(row):
+        return row["best"] - penalty * len(row["missing"]) < threshold
+
+    unanswerable = [row for row in rows if not row["quotes"]]
+    answerable = [row for row in rows if row["quotes"]]
+    recall = sum(map(abstains, unanswerable)) / len(unanswerable) if unanswerable else None
+    false = sum(map(abstains, answerable)) / len(answerable) if answerable else None
+    return recall, false
+
+
+def choose_threshold(rows: list[dict], penalty: float, max_false: float) -> float:
+    """The threshold with the best abstain recall whose false-abstain rate is within `max_false`.
+
+    Candidates sit midway between consecutive evidence scores, so the choice is not on top of a
+    question; among equally good ones the lowest (fewest abstentions) wins.
+    """
+    scores = sorted({row["best"] - penalty * len(row["missing"]) for row in rows})
+    candidates = [scores[0] - 0.01] + [(a + b) / 2 for a, b in zip(scores, scores[1:])]
+    best, best_recall = candidates[0], -1.0
+    for threshold in candidates:
+        recall, false = rates(rows, threshold, penalty)
+        if false is not None and false <= max_false and (recall or 0) > best_recall:
+            best, best_recall = threshold, recall or 0
+    return round(best, 3)
+
+
+def collect(retriever, questions: list[dict], k: int, generator: ExtractiveGenerator) -> list[dict]:
+    """Evidence components and the (never abstaining) answer for each question."""
+    rows = []
+    for question in questions:
+        hits = retriever.search(question["question"], k=k)
+        answer = generate_answer(generator, question["question"], hits, generator.embedder)
+        missing = missing_key_terms(question["question"], hits)
+        # The generator reports evidence = best sentence score - penalty x missing terms; keep
+        # the two parts apart so other penalties can be tried without re-running it.
+        evidence = answer.evidence if answer.evidence is not None else float("-inf")
+        rows.append({
+            "id": question["id"],
+            "quotes": question.get("quotes") or [],
+            "best": evidence + generation.MISSING_TERM_PENALTY * len(missing),
+            "missing": missing,
+            "answer": answer.to_dict(),
+        })
+    return rows
+
+
+def metrics_at(rows: list[dict], threshold: float, penalty: float) -> dict:
+    """Answer metrics when answers below the threshold are replaced by abstentions."""
+    results = {}
+    for row in rows:
+        answer = dict(row["answer"])
+        if row["best"] - penalty * len(row["missing"]) < threshold:
+            answer.update(abstained=True, sentences=[], citations=[], text=generation.ABSTAIN_PHRASE)
+        results[row["id"]] = answer
+    return answer_metrics(results, {row["id"]: row["quotes"] for row in rows})
+
+
+def fmt(value) -> str:
+    return "  n/a" if value is None else f"{value:5.1%}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=None, help="passages per question (default: settings.k)")
+    parser.add_argument("--index-dir", type=Path, default=None, help="default: settings.index_dir")
+    parser.add_argument("--corpus-dir", type=Path, default=None, help="default: settings.corpus_dir")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser.add_argument("--unanswerable", type=Path, default=ROOT / "eval" / "unanswerable.jsonl")
+    parser.add_argument("--max-false-abstain", type=float, default=0.05)
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
+    args = parser.parse_args(argv)
+
+    settings = load_settings().replace(index_dir=args.index_dir, corpus_dir=args.corpus_dir)
+    k = args.k or settings.k
+    started = time.time()
+    retriever = open_retriever(settings, log=lambda message: print(message, file=sys.stderr))
+    generator = ExtractiveGenerator(settings.replace(generator_options={"abstain_threshold": float("-inf")}))
+    questions = load_questions(args.questions) + load_questions(args.unanswerable)
+    rows = collect(retriever, questions, k, generator)
+    calibration = [row for row in rows if not held_out(row["id"])]
+    holdout = [row for row in rows if held_out(row["id"])]
+
+    def count(part):
+        return f"{sum(bool(r['quotes']) for r in part)} answerable + {sum(not r['quotes'] for r in part)} unanswerable"
+
+    print(f"k={k}; calibration: {count(calibration)}; held out: {count(holdout)}")
+    print("\npenalty per missing key term -> threshold chosen on calibration, then held-out rates")
+    print("penalty  threshold  cal.recall  cal.false  held.recall  held.false")
+    for penalty in (0.0, 0.15, 0.25, 0.35, 0.5):
+        threshold = choose_threshold(calibration, penalty, args.max_false_abstain)
+        cal, held = rates(calibration, threshold, penalty), rates(holdout, threshold, penalty)
+        print(f"{penalty:7.2f}  {threshold:9.3f}  {fmt(cal[0]):>10}  {fmt(cal[1]):>9}  {fmt(held[0]):>11}  {fmt(held[1]):>10}")
+
+    penalty = generation.MISSING_TERM_PENALTY
+    chosen = choose_threshold(calibration, penalty, args.max_false_abstain)
+    print(f"\nwith MISSING_TERM_PENALTY={penalty}: chosen threshold {chosen} "
+          f"(in code now: ABSTAIN_THRESHOLD={generation.ABSTAIN_THRESHOLD})")
+    report = {"k": k, "penalty": penalty, "chosen_threshold": chosen, "code_threshold": generation.ABSTAIN_THRESHOLD}
+    for label, threshold in (("chosen", chosen), ("code", generation.ABSTAIN_THRESHOLD)):
+        for name, part in (("calibration", calibration), ("held_out", holdout), ("all", rows)):
+            metrics = metrics_at(part, threshold, penalty)
+            report[f"{label}/{name}"] = {key: value for key, value in metrics.items() if key != "counts"}
+            print(f"threshold {threshold:6.3f} {name:>11}: abstain recall {fmt(metrics['abstain_recall'])}, "
+                  f"false abstain {fmt(metrics['false_abstain_rate'])}, contains quote {fmt(metrics['answer_contains_quote'])}, "
+                  f"citation precision {fmt(metrics['citation_precision'])}, verbatim {fmt(metrics['verbatim_rate'])}, "
+                  f"unsupported {fmt(metrics['unsupported_rate'])}")
+    print(f"\n{len(rows)} questions in {time.time() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Shared fixtures: the real seed corpus, the real model and a real index built once per run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The bundled corpus (read only: tests that change files copy it first)."""
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def documents(corpus_dir):
+    from cwqa.corpus import load_corpus
+
+    return {document.id: document for document in load_corpus(corpus_dir)}
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, corpus_dir):
+    """Default settings over the real corpus, with an index folder of the test run's own."""
+    from cwqa.config import Settings
+
+    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def retriever(settings):
+    """A retriever over a real index of the seeds, built once for the session."""
+    from cwqa.index import open_retriever
+
+    return open_retriever(settings)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path, corpus_dir) -> Path:
+    """A private copy of the corpus that a test may change."""
+    target = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, target)
+    return target

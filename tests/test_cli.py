@@ -1,0 +1,65 @@
+"""The `cwqa` command: JSON output, docs listing, and one-line errors with non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cwqa.cli import main
+
+
+@pytest.fixture()
+def cli_args(settings, retriever):
+    return ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+
+
+def test_ask_json_lists_hits_with_citations(cli_args, capsys):
+    assert main([*cli_args, "ask", "Which places did Kennan expect to be Soviet targets, such as Bornholm?", "-k", "3", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3 and hits[0]["rank"] == 1
+    assert any(h["chunk_id"] == "long-telegram/part-3/b" for h in hits)
+    assert all(h["citation"] and h["text"] for h in hits)
+
+
+def test_ask_with_doc_filter_and_mode(cli_args, capsys):
+    assert main([*cli_args, "ask", "Tito", "--doc", "nsc-5607", "--mode", "bm25", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["chunk_id"] == "nsc-5607/objectives/15" and {h["doc_id"] for h in hits} == {"nsc-5607"}
+
+
+def test_docs_lists_documents_with_passage_counts(cli_args, capsys):
+    assert main([*cli_args, "docs", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["index"] == "fresh"
+    counts = {d["id"]: d["passages"] for d in listing["documents"]}
+    assert set(counts) == {"long-telegram", "nsc-5607"} and all(n > 10 for n in counts.values())
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ask", ""], "cwqa: error: the question is empty"),
+        (["ask", "Tito", "--doc", "kgb-files"], "cwqa: error: unknown document 'kgb-files'"),
+        (["--corpus", "/no/such/corpus", "docs"], "cwqa: error: corpus folder not found: /no/such/corpus"),
+    ],
+)
+def test_errors_are_one_line_on_stderr_with_non_zero_exit(cli_args, capsys, argv, message):
+    assert main([*cli_args, *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(message)
+    assert not any("Traceback" in line for line in err)
+
+
+def test_bad_corpus_file_from_the_real_command_gives_no_traceback(tmp_path, corpus_copy):
+    (corpus_copy / "000_c4af6ddfc8abae36.txt").write_bytes(b"\xff\xfe bad bytes")
+    result = subprocess.run(
+        [sys.executable, "-m", "cwqa.cli", "--corpus", str(corpus_copy), "--index", str(tmp_path / "index"), "index"],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "000_c4af6ddfc8abae36.txt: not UTF-8" in result.stderr.strip().splitlines()[-1]
