@@ -105,6 +105,9 @@ def open_index(index: pr.SharedIndex):
     if not index.ready:
         notice("error", f"The index could not be opened: {index.error or 'unknown error'}")
         return None
+    why = [line.split(" ", 1)[1] for line in index.log if line.endswith("; rebuilding")]
+    if why:  # the saved index was missing, stale or corrupt: say so once, to whoever waited for it
+        notice("info", f"The saved index was rebuilt: {why[-1].removesuffix('; rebuilding')}.")
     return index.retriever
 
 
@@ -135,6 +138,9 @@ def index_panel(index: pr.SharedIndex, retriever) -> None:
     flash = st.session_state.pop("index_flash", None)
     if flash:
         notice(*flash, where=side)
+    if side.button("Check again", icon=":material/fact_check:", key="recheck", type="tertiary", help="Compare the index with the corpus now"):
+        index.status(force=True)
+        st.rerun()
     if side.button("Rebuild index", icon=":material/refresh:", key="rebuild", use_container_width=True, disabled=index.busy):
         index.start(rebuild=True)
         follow_work(index, side.progress(0.0, text="Rebuilding…"))
@@ -358,48 +364,24 @@ def ask_page() -> None:
             notice("error", result["error"])
             return
         hits, verdict = result["hits"], result["verdict"]
-        answer = None
-        if hits and verdict.good and prefs["gen"] != "none":
-            answer = run_generator(question, prefs["gen"], result)
-            show_answer(answer, prefs["gen"], hits)
-        exports = dict(
-            mode=prefs["mode"],
-            k=prefs["k"],
-            doc_ids=prefs["docs"],
-            verdict=verdict,
-            answer=answer["view"] if answer else None,
-            generator=prefs["gen"],
-        )
-        downloads = st.container(horizontal=True, vertical_alignment="center")
-        downloads.download_button(
-            "Markdown",
-            pr.results_markdown(question, hits, **exports),
-            file_name=pr.export_name(question, "md"),
-            mime="text/markdown",
-            icon=":material/download:",
-            on_click="ignore",
-            key="download_md",
-        )
-        downloads.download_button(
-            "JSON",
-            pr.results_json(question, hits, **exports),
-            file_name=pr.export_name(question, "json"),
-            mime="application/json",
-            icon=":material/download:",
-            on_click="ignore",
-            key="download_json",
-        )
-        citation_names = {document["id"]: document.get("citation_name", "") for document in documents}
-        terms = pr.query_terms(question)
         if not hits:
             st.warning("No passage was found" + (" in the selected documents." if prefs["docs"] else "."))
             return
+        answer = None
         if not verdict.good:
+            # Weak hits are not presented as answers: say so, and fold them away.
             notice(
                 "warning",
                 "No passage in the corpus is a good match for this question "
                 f"({verdict.reason}). The documents may not address it; try rephrasing, another mode, or another document.",
             )
+        elif prefs["gen"] != "none":
+            answer = run_generator(question, prefs["gen"], result)
+            show_answer(answer, prefs["gen"], hits)
+        download_buttons(question, hits, prefs, verdict, answer["view"] if answer else None)
+        citation_names = {document["id"]: document.get("citation_name", "") for document in documents}
+        terms = pr.query_terms(question)
+        if not verdict.good:
             with st.expander(f"Show the {len(hits)} closest passages anyway"):
                 for hit in hits:
                     passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
@@ -407,6 +389,30 @@ def ask_page() -> None:
         st.markdown(f"**{len(hits)} passages**, best first")
         for hit in hits:
             passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
+
+
+def download_buttons(question: str, hits: list, prefs: dict, verdict, answer) -> None:
+    """Markdown and JSON downloads of what the page shows."""
+    exports = dict(mode=prefs["mode"], k=prefs["k"], doc_ids=prefs["docs"], verdict=verdict, answer=answer, generator=prefs["gen"])
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.download_button(
+        "Markdown",
+        pr.results_markdown(question, hits, **exports),
+        file_name=pr.export_name(question, "md"),
+        mime="text/markdown",
+        icon=":material/download:",
+        on_click="ignore",
+        key="download_md",
+    )
+    row.download_button(
+        "JSON",
+        pr.results_json(question, hits, **exports),
+        file_name=pr.export_name(question, "json"),
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+        key="download_json",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

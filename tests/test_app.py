@@ -202,3 +202,95 @@ def test_evaluation_page_says_when_there_is_no_report_yet(app):
         pytest.skip("cwqa.evaluation is not installed")
     assert any("No evaluation report yet" in info.value for info in app.info)
     assert [button for button in app.button if button.label == "Run evaluation"]
+
+
+def test_a_generated_answer_is_shown_with_the_passages_it_cites(app):
+    app.run()
+    if "extractive" not in app.selectbox(key="opt_gen").options:
+        pytest.skip("the extractive generator is not installed")
+    app.selectbox(key="opt_gen").set_value("extractive").run()
+    ask(app, NSC)
+    assert not app.exception and not app.error
+    page = html(app)
+    assert 'class="cwqa-answer"' in page and "<sup>[" in page  # the answer, with its [n] markers
+    assert len(citations(app)) == 5
+    assert app.query_params["gen"] == "extractive"
+
+
+def test_a_failing_generator_shows_an_error_and_keeps_the_passages(app, monkeypatch):
+    generation = pytest.importorskip("cwqa.generation")
+
+    def broken(*args, **kwargs):
+        raise generation.GeneratorError("the model server is unreachable")
+
+    monkeypatch.setattr(generation, "stream_answer", broken)
+    app.run()
+    if "extractive" not in app.selectbox(key="opt_gen").options:
+        pytest.skip("the extractive generator is not installed")
+    app.selectbox(key="opt_gen").set_value("extractive").run()
+    ask(app, NSC)
+    assert not app.exception
+    assert any("failed: the model server is unreachable" in error.value for error in app.error)
+    assert len(citations(app)) == 5
+
+
+TINY = """Tiny Test Corpus
+
+Trade Talks
+
+The delegations agreed to resume the grain trade talks in Geneva in the spring.
+
+The Soviet side asked for credits to buy American machine tools.
+"""
+TINY_META = '{"id": "tiny", "title": "Tiny trade talks", "citation_name": "Tiny, 1 Jan 1960", "date": "1960-01-01"}'
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path, monkeypatch):
+    """A corpus of one short document with its own index folder (not built yet)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tiny.txt").write_text(TINY, encoding="utf-8")
+    (corpus / "tiny.meta.json").write_text(TINY_META, encoding="utf-8")
+    monkeypatch.setenv("CWQA_CORPUS", str(corpus))
+    monkeypatch.setenv("CWQA_INDEX", str(tmp_path / "index"))
+    return corpus
+
+
+def test_a_missing_index_is_built_on_first_load_and_a_stale_one_can_be_rebuilt(tiny_corpus):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("The saved index was rebuilt" in info.value and "missing" in info.value for info in at.info)
+    assert any("Fresh" in success.value for success in at.sidebar.success)
+
+    (tiny_corpus / "tiny.txt").write_text(TINY + "\nThe talks ended without agreement.\n", encoding="utf-8")
+    at.button(key="recheck").click().run()
+    assert any("Stale" in warning.value and "tiny\\.txt changed" in warning.value for warning in at.sidebar.warning)
+    ask(at, "Where were the grain trade talks to resume?")
+    assert citations(at) and all(c.startswith("Tiny, 1 Jan 1960") for c in citations(at))  # still serving
+
+    at.button(key="rebuild").click().run()
+    assert not at.exception
+    assert any("Index rebuilt" in success.value for success in at.sidebar.success)
+    assert any("Fresh" in success.value for success in at.sidebar.success)
+
+
+def test_a_corrupt_index_is_rebuilt_with_a_message_saying_why(tiny_corpus):
+    from cwqa.config import load_settings
+    from cwqa.index import build_index
+
+    build = build_index(load_settings())
+    (build / "embeddings.npy").write_bytes(b"not an array")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert any("rebuilt" in info.value and "corrupt" in info.value for info in at.info)
+    ask(at, "Where were the grain trade talks to resume?")
+    assert citations(at)
+
+
+def test_an_unreadable_corpus_shows_one_clear_error_and_the_pages_still_render(tiny_corpus):
+    (tiny_corpus / "tiny.meta.json").write_text('{"id": "tiny"}', encoding="utf-8")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("could not be opened" in error.value and "citation\\_name" in error.value for error in at.error)
+    assert any("unavailable until the index opens" in info.value for info in at.info)

@@ -18,7 +18,7 @@ def cli_args(settings, retriever):
 
 
 def test_ask_json_lists_hits_with_citations(cli_args, capsys):
-    assert main([*cli_args, "ask", "Which places did Kennan expect to be Soviet targets, such as Bornholm?", "-k", "3", "--json"]) == 0
+    assert main([*cli_args, "ask", "What official moves did Kennan predict toward Northern Iran and Turkey?", "-k", "3", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 3 and hits[0]["rank"] == 1
     assert any(h["chunk_id"] == "long-telegram/part-3/b" for h in hits)

@@ -234,7 +234,7 @@ def _assert_every_sentence_verbatim_and_cited(answer: Answer) -> None:
 
 
 def test_extractive_answers_with_cited_verbatim_sentences(extractive, hits):
-    answer = generate_answer(extractive, "How does Soviet power react to the logic of force?", hits)
+    answer = generate_answer(extractive, "Is Soviet power sensitive to the logic of force?", hits)
     assert not answer.abstained, answer.abstain_reason
     _assert_every_sentence_verbatim_and_cited(answer)
     assert "highly sensitive to logic of force. [2]" in answer.text
@@ -284,7 +284,7 @@ def test_extractive_on_the_real_corpus_quotes_the_gold_passage_and_abstains_off_
 
 
 def test_streaming_yields_the_answer_and_then_the_verified_answer(extractive, hits):
-    stream = stream_answer(extractive, "How does Soviet power react to the logic of force?", hits)
+    stream = stream_answer(extractive, "Is Soviet power sensitive to the logic of force?", hits)
     pieces = list(stream)
     assert "".join(pieces) == stream.answer.text and stream.answer.verified
 
@@ -311,7 +311,7 @@ class Failing(Generator):
 def test_a_failing_generator_raises_unless_a_fallback_is_configured(hits, embedder):
     with pytest.raises(GeneratorError, match="cannot reach"):
         generate_answer(Failing(Settings()), "q", hits, embedder)
-    answer = generate_answer(Failing(Settings(generator_options={"fallback": "extractive"})), "How does Soviet power react to the logic of force?", hits, embedder)
+    answer = generate_answer(Failing(Settings(generator_options={"fallback": "extractive"})), "Is Soviet power sensitive to the logic of force?", hits, embedder)
     assert answer.generator == "extractive" and "cannot reach" in answer.notice and "extractive" in answer.notice
     _assert_every_sentence_verbatim_and_cited(answer)
 
@@ -327,10 +327,12 @@ def test_prompt_passages_are_numbered_with_citations_and_trimmed_to_the_budget(h
     full = format_passages(hits, 10_000, count)
     assert full.startswith('[1] Kennan, "Long Telegram", 22 Feb 1946, ¶1, p. 696\nUSSR still lives')
     assert "[3] Kennan" in full
-    budget = count(full.split("\n\n[2]")[0]) + 45  # passage 1, and room for part of passage 2
+    first = full.split("\n\n[2]")[0]
+    partial = '[2] Kennan, "Long Telegram", 22 Feb 1946, ¶2, p. 696\n' + " ".join(PASSAGES[1].split(". ")[:2]) + ". …"
+    budget = count(first) + 1 + count(partial)  # passage 1, then room for two sentences of passage 2
     trimmed = format_passages(hits, budget, count)
-    assert "[1] " in trimmed and "\n\n[2] " in trimmed and "[3] " not in trimmed
-    assert trimmed.endswith("adventuristic. It does not work by fixed plans. …") and count(trimmed) <= budget
+    assert trimmed == first + "\n\n" + partial
+    assert "[3] " not in trimmed and count(trimmed) <= budget
 
 
 # ---------------------------------------------------------------------------------------------

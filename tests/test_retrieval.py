@@ -94,7 +94,8 @@ def test_convex_fusion_normalises_each_ranker_and_weights_them():
     fused = dict(fuse_convex([[(1, 0.9), (2, 0.5)], [(2, 30.0), (3, 10.0)]], [0.5, 0.5]))
     assert fused == pytest.approx({1: 0.5, 2: 0.5, 3: 0.0})
     # With a floor of 0 (BM25), a lone keyword match keeps its full weight.
-    assert fuse_convex([[(5, 0.3), (6, 0.2)], [(6, 1.3)]], [0.5, 0.5], floors=[None, 0.0])[0] == (6, 0.5)
+    assert fuse_convex([[(5, 0.3), (6, 0.2)], [(6, 1.3)]], [0.4, 0.6], floors=[None, 0.0])[0] == (6, pytest.approx(0.6))
+    assert fuse_convex([[(5, 0.3), (6, 0.2)], [(6, 1.3)]], [0.4, 0.6])[0] == (5, pytest.approx(0.4))  # no floor: scaled away
 
 
 def test_top_k_respects_the_allowed_positions():

@@ -707,10 +707,10 @@ class ScoredSentence:
 def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int | None = None) -> list[ScoredSentence]:
     """Every sentence of the first `passages` hits, scored against the question, best first.
 
-    Score = cosine(question, previous sentence + sentence) + LEXICAL_WEIGHT x weighted term
-    overlap + RANK_WEIGHT / passage rank. The previous sentence is embedded with the sentence
-    because these documents often announce a topic in one sentence and answer in the next
-    ("This applies to ..."); tuned on eval/questions.jsonl (see eval/calibrate_abstention.py).
+    Score = similarity + LEXICAL_WEIGHT x weighted term overlap + RANK_WEIGHT / passage rank,
+    where similarity is the better cosine of the question with the sentence alone or with the
+    previous sentence + the sentence: these documents often announce a topic in one sentence
+    and answer in the next ("This applies to ..."). Weights tuned on eval/questions.jsonl.
     """
     candidates: list[tuple[int, int, str, str]] = []
     for n, hit in enumerate(hits[: passages or len(hits)], start=1):
@@ -720,8 +720,11 @@ def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int 
             candidates.append((n, position, sentence, context))
     if not candidates:
         return []
-    vectors = embedder.encode([question, *(context for *_rest, context in candidates)])
-    similarities = vectors[1:] @ vectors[0]
+    sentences_only = [sentence for _n, _p, sentence, _c in candidates]
+    in_context = [context for *_rest, context in candidates]
+    vectors = embedder.encode([question, *sentences_only, *in_context])
+    cosines = vectors[1:] @ vectors[0]
+    similarities = np.maximum(cosines[: len(candidates)], cosines[len(candidates) :])
     terms = content_terms(question)
     sentence_terms = [content_terms(sentence) for _n, _p, sentence, _c in candidates]
     weights = term_weights(terms, sentence_terms)

@@ -468,7 +468,8 @@ def metadata_html(document: dict, passages: int | None = None) -> str:
 
 
 def document_rows(documents: Sequence[dict], chunks: Sequence) -> list[dict]:
-    """One row per document for the documents table: metadata and how many passages it has."""
+    """One row per document for the documents table: the short metadata and how many passages it
+    has (author and place, often long, are on each document's card)."""
     counts: dict[str, int] = {}
     for chunk in chunks:
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
@@ -477,16 +478,14 @@ def document_rows(documents: Sequence[dict], chunks: Sequence) -> list[dict]:
         source = document.get("source") or {}
         rows.append(
             {
-                "id": document["id"],
                 "title": document.get("title", ""),
-                "author": document.get("author", ""),
                 "date": document.get("date", ""),
-                "place": document.get("place", ""),
                 "source": source.get("volume_short") or source.get("volume", ""),
                 "doc": source.get("document", ""),
                 "paragraphs": document.get("paragraphs", 0),
                 "passages": counts.get(document["id"], 0),
                 "url": safe_url(source.get("url")),
+                "id": document["id"],
             }
         )
     return rows
