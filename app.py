@@ -141,7 +141,7 @@ def index_panel(index: pr.SharedIndex, retriever) -> None:
     if side.button("Check again", icon=":material/fact_check:", key="recheck", type="tertiary", help="Compare the index with the corpus now"):
         index.status(force=True)
         st.rerun()
-    if side.button("Rebuild index", icon=":material/refresh:", key="rebuild", use_container_width=True, disabled=index.busy):
+    if side.button("Rebuild index", icon=":material/refresh:", key="rebuild", width="stretch", disabled=index.busy):
         index.start(rebuild=True)
         follow_work(index, side.progress(0.0, text="Rebuilding…"))
         if not index.error:
@@ -281,7 +281,7 @@ def run_generator(question: str, name: str, result: dict) -> dict:
         from cwqa import generation
 
         generator = shared_generator(name, pr.settings_key(SETTINGS), SETTINGS)
-        with st.spinner(f"Writing an answer with {name}…"):
+        with st.spinner(f"Writing an answer with {pr.escape_markdown(name)}…"):
             # The retriever's model is passed in for verifying the answer, so none is loaded twice.
             stream = generation.stream_answer(generator, question, result["hits"], embedder=RETRIEVER.embedder)
             written = ""
@@ -300,6 +300,8 @@ def show_answer(answer: dict, name: str, hits: list) -> None:
     """The answer with its [n] markers, unsupported sentences marked, and the passages it cites."""
     if answer["error"]:
         notice("error", f"The answer generator “{name}” failed: {answer['error']}. The passages below are unaffected.")
+        # The failure is remembered so that other clicks do not wait on it again; retrying is explicit.
+        st.button("Try the answer again", icon=":material/replay:", key="retry_answer", on_click=st.session_state.pop, args=("answer", None))
         return
     view = answer["view"]
     with st.container(border=True):
@@ -470,7 +472,7 @@ def documents_page() -> None:
         rows,
         hide_index=True,
         column_config={"url": st.column_config.LinkColumn("url", display_text="open")},
-        use_container_width=True,
+        width="stretch",
     )
     counts = {row["id"]: row["passages"] for row in rows}
     for document in RETRIEVER.documents:
@@ -537,7 +539,7 @@ def evaluation_page() -> None:
             f"model {meta.get('model', '?')} · {meta.get('index_chunks', '?')} passages · {latest}"
         )
     )
-    st.dataframe(pr.report_tables(report), hide_index=True, use_container_width=True)
+    st.dataframe(pr.report_tables(report), hide_index=True, width="stretch")
     chart = Path(latest) / "report.png"
     if chart.exists():
         st.image(str(chart))

@@ -143,26 +143,27 @@ def synthetic_texts(n: int, seed: int = 0, words_per_text: int = 60, vocabulary:
 # Scale workers (each in its own process)
 
 
-def scale_dense(n: int, queries: int) -> dict:
-    """Build the dense index cwqa would choose for n passages; time it and measure its recall@10."""
+def scale_dense(n: int, queries: int, hnsw: str | None = None) -> dict:
+    """Build the dense index cwqa would choose for n passages; time it and measure its recall@10.
+
+    `hnsw` ("M,efConstruction,efSearch") tries other HNSW constants in this process only, to
+    choose values before writing them into cwqa/index.py.
+    """
     import faiss
 
-    from cwqa.index import (
-        EXACT_SEARCH_LIMIT,
-        HNSW_EF_CONSTRUCTION,
-        HNSW_EF_SEARCH,
-        HNSW_NEIGHBOURS,
-        choose_dense_index,
-        make_dense_index,
-    )
+    from cwqa import index as cwqa_index
 
+    if hnsw:
+        m, ef_construction, ef_search = (int(v) for v in hnsw.split(","))
+        cwqa_index.HNSW_NEIGHBOURS, cwqa_index.HNSW_EF_CONSTRUCTION, cwqa_index.HNSW_EF_SEARCH = m, ef_construction, ef_search
     vectors = synthetic_vectors(n)
     before = rss_mb()
     query_vectors = synthetic_queries(vectors, queries)
-    kind = choose_dense_index(n)
+    kind = cwqa_index.choose_dense_index(n)
     started = time.perf_counter()
-    index = make_dense_index(vectors, kind)
+    index = cwqa_index.make_dense_index(vectors, kind)
     build_s = time.perf_counter() - started
+    peak_build = peak_rss_mb()  # before the exact search and the statistics below add their own
     index_mb = faiss.serialize_index(index).nbytes / 2**20
     after = rss_mb()
     for q in query_vectors[:10]:  # warm-up
@@ -179,13 +180,13 @@ def scale_dense(n: int, queries: int) -> dict:
     result = {
         "n": n,
         "index": kind,
-        "params": f"M={HNSW_NEIGHBOURS} efC={HNSW_EF_CONSTRUCTION} efS={HNSW_EF_SEARCH}" if kind == "hnsw" else
-        f"exact (<= {EXACT_SEARCH_LIMIT})",
+        "params": f"M={cwqa_index.HNSW_NEIGHBOURS} efC={cwqa_index.HNSW_EF_CONSTRUCTION} "
+        f"efS={cwqa_index.HNSW_EF_SEARCH}" if kind == "hnsw" else f"exact (<= {cwqa_index.EXACT_SEARCH_LIMIT})",
         "build_s": round(build_s, 1),
         "vectors_per_s": round(n / build_s),
         "index_mb": round(index_mb),
         "rss_index_mb": round(after - before),
-        "peak_rss_mb": round(peak_rss_mb()),
+        "peak_rss_mb": round(peak_build),
         "search_p50_ms": round(p50, 3),
         "search_p95_ms": round(p95, 3),
         "recall@10": round(recall, 4),
@@ -200,7 +201,7 @@ def hnsw_ef_sweep(index, query_vectors: np.ndarray, truth: np.ndarray) -> list[d
     """Recall@10 and latency at other efSearch values of the same graph (efSearch is a search-time knob)."""
     rows = []
     original = index.hnsw.efSearch
-    for ef in (64, 128, 256, 512):
+    for ef in (64, 128, 256, 512, 1024):
         index.hnsw.efSearch = ef
         times, found = [], []
         for q in query_vectors:
@@ -256,9 +257,10 @@ def scale_bm25(n: int, queries: int) -> dict:
     }
 
 
-def run_worker(kind: str, n: int, queries: int) -> dict:
+def run_worker(kind: str, n: int, queries: int, hnsw: str | None = None) -> dict:
     """Run one scale measurement in a child process and return its result."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--n", str(n), "--queries", str(queries)]
+    command += ["--hnsw", hnsw] if hnsw else []
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return {"n": n, "error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
@@ -379,12 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-real", action="store_true", help="skip the real-index benchmarks")
     parser.add_argument("--skip-bm25", action="store_true", help="skip BM25 at scale")
     parser.add_argument("--json", type=Path, help="also write all numbers to this JSON file")
+    parser.add_argument("--hnsw", help="try HNSW constants 'M,efConstruction,efSearch' instead of cwqa.index's")
     parser.add_argument("--worker", choices=["dense", "bm25"], help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        result = scale_dense(args.n, args.queries) if args.worker == "dense" else scale_bm25(args.n, args.queries)
+        result = scale_dense(args.n, args.queries, args.hnsw) if args.worker == "dense" else scale_bm25(args.n, args.queries)
         print(json.dumps(result))
         return 0
 
@@ -406,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     scale, bm25 = [], []
     for n in sizes:
         print(f"\n== scale {n:,} passages (dense) ==", flush=True)
-        scale.append(run_worker("dense", n, args.queries))
+        scale.append(run_worker("dense", n, args.queries, args.hnsw))
         print(json.dumps(scale[-1]), flush=True)
         if not args.skip_bm25:
             print(f"== scale {n:,} passages (bm25) ==", flush=True)

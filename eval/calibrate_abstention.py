@@ -30,7 +30,7 @@ from cwqa.generation import (  # noqa: E402
     ExtractiveGenerator,
     answer_metrics,
     generate_answer,
-    missing_key_terms,
+    evidence_score,
 )
 from cwqa.index import open_retriever  # noqa: E402
 
@@ -45,10 +45,15 @@ def held_out(question_id: str) -> bool:
     return hashlib.sha1(question_id.encode("utf-8")).digest()[0] % 2 == 1
 
 
+def evidence(row: dict, penalty: float) -> float:
+    """The extractive evidence score of a question, as the generator computes it, at a penalty."""
+    return evidence_score(row["best"], len(row["missing"]), penalty)
+
+
 def rates(rows: list[dict], threshold: float, penalty: float) -> tuple[float | None, float | None]:
     """(abstain recall on unanswerable, false-abstain rate on answerable) at a threshold."""
     def abstains(row):
-        return row["best"] - penalty * len(row["missing"]) < threshold
+        return evidence(row, penalty) < threshold
 
     unanswerable = [row for row in rows if not row["quotes"]]
     answerable = [row for row in rows if row["quotes"]]
@@ -63,7 +68,7 @@ def choose_threshold(rows: list[dict], penalty: float, max_false: float) -> floa
     Candidates sit midway between consecutive evidence scores, so the choice is not on top of a
     question; among equally good ones the lowest (fewest abstentions) wins.
     """
-    scores = sorted({row["best"] - penalty * len(row["missing"]) for row in rows})
+    scores = sorted({evidence(row, penalty) for row in rows})
     candidates = [scores[0] - 0.01] + [(a + b) / 2 for a, b in zip(scores, scores[1:])]
     best, best_recall = candidates[0], -1.0
     for threshold in candidates:
@@ -79,15 +84,13 @@ def collect(retriever, questions: list[dict], k: int, generator: ExtractiveGener
     for question in questions:
         hits = retriever.search(question["question"], k=k)
         answer = generate_answer(generator, question["question"], hits, generator.embedder)
-        missing = missing_key_terms(question["question"], hits)
-        # The generator reports evidence = best sentence score - penalty x missing terms; keep
-        # the two parts apart so other penalties can be tried without re-running it.
-        evidence = answer.evidence if answer.evidence is not None else float("-inf")
+        # The generator reports the parts of its evidence score; keeping them apart lets other
+        # penalties be tried without running it again.
         rows.append({
             "id": question["id"],
             "quotes": question.get("quotes") or [],
-            "best": evidence + generation.MISSING_TERM_PENALTY * len(missing),
-            "missing": missing,
+            "best": answer.diagnostics.get("best_score"),
+            "missing": answer.diagnostics.get("missing", []),
             "answer": answer.to_dict(),
         })
     return rows
@@ -98,7 +101,7 @@ def metrics_at(rows: list[dict], threshold: float, penalty: float) -> dict:
     results = {}
     for row in rows:
         answer = dict(row["answer"])
-        if row["best"] - penalty * len(row["missing"]) < threshold:
+        if evidence(row, penalty) < threshold:
             answer.update(abstained=True, sentences=[], citations=[], text=generation.ABSTAIN_PHRASE)
         results[row["id"]] = answer
     return answer_metrics(results, {row["id"]: row["quotes"] for row in rows})
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return f"{sum(bool(r['quotes']) for r in part)} answerable + {sum(not r['quotes'] for r in part)} unanswerable"
 
     print(f"k={k}; calibration: {count(calibration)}; held out: {count(holdout)}")
-    print("\npenalty per missing key term -> threshold chosen on calibration, then held-out rates")
+    print("\npenalty (x missing terms squared) -> threshold chosen on calibration, then held-out rates")
     print("penalty  threshold  cal.recall  cal.false  held.recall  held.false")
     for penalty in (0.0, 0.15, 0.25, 0.35, 0.5):
         threshold = choose_threshold(calibration, penalty, args.max_false_abstain)
@@ -154,7 +157,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"citation precision {fmt(metrics['citation_precision'])}, verbatim {fmt(metrics['verbatim_rate'])}, "
                   f"unsupported {fmt(metrics['unsupported_rate'])}")
     print(f"\n{len(rows)} questions in {time.time() - started:.0f} s")
+    unverbatim = [(row["id"], s["text"]) for row in rows for s in row["answer"]["sentences"] if s["method"] != "verbatim"]
+    for question_id, text in unverbatim:
+        print(f"not verbatim: {question_id}: {text}")
     if args.json:
+        report["questions"] = [
+            {"id": row["id"], "answerable": bool(row["quotes"]), "best": row["best"], "missing": row["missing"],
+             "evidence": evidence(row, penalty), "text": row["answer"]["text"]}
+            for row in rows
+        ]
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
 

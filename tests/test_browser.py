@@ -189,23 +189,37 @@ def hostile_app(tmp_path_factory):
     beacon.stop()
 
 
+def wait_for_run(page, timeout: int = STEP) -> None:
+    """Wait until the app's script run has finished (elements of the previous run are gone)."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=timeout,
+    )
+
+
 def wait_until_ready(page) -> None:
     """The chat box appears once the index is open (the first load builds it)."""
     page.get_by_placeholder("Ask a question about the documents…").wait_for(timeout=FIRST_LOAD)
+    wait_for_run(page)
 
 
 def ask(page, question: str) -> None:
     box = page.get_by_placeholder("Ask a question about the documents…")
     box.fill(question)
     box.press("Enter")
-    # Results are in when the cards' links are; the stale page of the previous run fades first.
+    page.wait_for_url("**q=*", timeout=STEP)  # the run has started: it writes the question in the URL
+    wait_for_run(page)
     page.get_by_role("link", name="Open in document").first.wait_for(timeout=STEP)
-    page.wait_for_load_state("networkidle")
 
 
 def scroll_main_to_top(page) -> None:
-    page.evaluate("() => document.querySelectorAll('*').forEach(e => { if (e.scrollTop > 0) e.scrollTop = 0; })")
-    page.wait_for_timeout(300)
+    """Scroll back up to the title with the mouse wheel, as a reader would (a chat page keeps
+    itself scrolled to the bottom until the reader scrolls up)."""
+    page.mouse.move(800, 400)
+    for _ in range(20):
+        page.mouse.wheel(0, -800)
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(500)
 
 
 def in_viewport(page, selector: str) -> bool:
@@ -225,7 +239,7 @@ def test_asking_shows_cited_passages_and_open_in_document_scrolls_to_the_marked_
     wait_until_ready(page)
     ask(page, KENNAN)
     assert "q=Which+places" in page.url  # the address bar can share and reload this result page
-    cards = page.locator("[data-testid='stCode']")
+    cards = page.locator("[data-testid='stMainBlockContainer'] [data-testid='stCode']")
     first_citation = cards.first.inner_text().strip()
     assert first_citation.startswith(("Kennan", "NSC 5607"))
     scroll_main_to_top(page)
@@ -233,21 +247,25 @@ def test_asking_shows_cited_passages_and_open_in_document_scrolls_to_the_marked_
 
     page.get_by_role("link", name="Open in document").first.click()
     page.locator("#cwqa-cited").wait_for(timeout=STEP)
+    wait_for_run(page)
     assert "/documents?doc=" in page.url and "&p=" in page.url
     page.wait_for_timeout(1500)  # the scroll script runs once the paragraph is laid out
     assert in_viewport(page, "#cwqa-cited")
     assert page.locator("#cwqa-cited mark.cwqa-span").count() == 1
     # The cited passage's box repeats the citation of the card that was opened.
-    assert page.locator("[data-testid='stCode']").first.inner_text().strip() == first_citation
+    assert page.locator("[data-testid='stMainBlockContainer'] [data-testid='stCode']").first.inner_text().strip() == first_citation
     page.screenshot(path=str(artifacts / "document-from-results.png"))
 
     page.reload()  # the document view is an address of its own
     page.locator("#cwqa-cited").wait_for(timeout=STEP)
+    wait_for_run(page)
+    assert page.locator("#cwqa-cited mark.cwqa-span").count() == 1
 
 
 def test_the_document_view_of_part_3_b_marks_the_paragraph_about_iran_and_turkey(kennan_app, page, artifacts):
     page.goto(f"{kennan_app.url}documents?doc=long-telegram&p={EXPECTED_CHUNK}")
     page.locator("#cwqa-cited").wait_for(timeout=FIRST_LOAD)
+    wait_for_run(page)
     page.wait_for_timeout(1500)
     cited = page.locator("#cwqa-cited")
     assert "Northern Iran, Turkey, possibly Bornholm" in cited.inner_text()
@@ -318,6 +336,7 @@ def test_hostile_document_and_question_render_as_text(hostile_app, page, artifac
 
     page.get_by_role("link", name="Open in document").first.click()
     page.locator("#cwqa-cited").wait_for(timeout=STEP)
+    wait_for_run(page)
     page.wait_for_timeout(1000)
     assert_inert(page, beacon)
     body = page.locator("body").inner_text()
@@ -327,6 +346,7 @@ def test_hostile_document_and_question_render_as_text(hostile_app, page, artifac
 
     page.goto(f"{hostile_app.url}documents")
     page.get_by_role("link", name="Read the document").first.wait_for(timeout=STEP)
+    wait_for_run(page)
     page.wait_for_timeout(1000)
     assert_inert(page, beacon)
     assert "Hostile <b>title</b>" in page.locator("body").inner_text()

@@ -37,10 +37,15 @@ DEFAULT_GENERATOR = "extractive"
 # that an abstention can be recognised in their output.
 ABSTAIN_PHRASE = "The passages do not answer this question."
 
-# Cosine similarity (all-MiniLM-L6-v2) above which a sentence that is not verbatim counts as
-# supported by a passage it cites. Paraphrases of a cited sentence score 0.7-0.95, sentences on
-# another subject of the same documents 0.2-0.5 (see tests/test_generation.py).
+# A sentence that is not verbatim counts as supported by the passages it cites when its cosine
+# similarity (all-MiniLM-L6-v2) to one of their sentences reaches SUPPORT_SIMILARITY, or reaches
+# SUPPORT_SIMILARITY_WITH_WORDS while most of its content words (SUPPORT_WORD_SHARE) occur in
+# them. Close paraphrases score 0.6-0.9, loose ones 0.45-0.6, claims on other subjects 0.2-0.45
+# (tests/test_generation.py). Similarity cannot see negation: a contradiction in the passage's
+# own words passes; the marks catch invented and misattributed claims, not every misreading.
 SUPPORT_SIMILARITY = 0.6
+SUPPORT_SIMILARITY_WITH_WORDS = 0.45
+SUPPORT_WORD_SHARE = 0.6
 
 # Extractive abstention: the answer is withheld when its evidence score (see `evidence_score`)
 # is below this. Chosen by eval/calibrate_abstention.py on the calibration split of
@@ -56,6 +61,7 @@ MISSING_TERM_PENALTY = 0.15
 # similarity. Tuned on eval/questions.jsonl for how often the chosen sentences hold a gold quote.
 LEXICAL_WEIGHT = 0.5
 RANK_WEIGHT = 0.2
+MIN_SENTENCE_WORDS = 3  # shorter "sentences" are not quoted as answers
 
 
 class GeneratorError(CwqaError):
@@ -110,6 +116,7 @@ class Answer:
     verified: bool = False
     evidence: float | None = None  # the extractive generator's evidence score
     notice: str = ""  # e.g. why a fallback answer is shown instead
+    diagnostics: dict = field(default_factory=dict)  # a generator's own numbers, for calibration
 
     @property
     def citation_numbers(self) -> list[int]:
@@ -131,6 +138,21 @@ class Answer:
         """True when verification found every sentence supported."""
         return self.verified and all(sentence.supported for sentence in self.sentences)
 
+    def render_text(self) -> str:
+        """Plain text for a terminal: the answer, then any warnings its verification raised."""
+        lines = [self.text]
+        if self.abstained and self.abstain_reason:
+            lines.append(f"  (abstained: {self.abstain_reason})")
+        for sentence in self.sentences:
+            if not sentence.supported:
+                lines.append(f"  ! not supported by what it cites ({sentence.method}): {sentence.text}")
+        if self.invalid_citations:
+            removed = ", ".join(f"[{n}]" for n in self.invalid_citations)
+            lines.append(f"  ! removed citations of passages that were not given: {removed}")
+        if self.notice:
+            lines.append(f"  note: {self.notice}")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict:
         """JSON form carrying the verification marks (for `cwqa ask --json` and the eval runs)."""
         return {
@@ -143,6 +165,7 @@ class Answer:
             "supported": self.supported,
             "evidence": None if self.evidence is None else round(self.evidence, 4),
             "notice": self.notice,
+            "diagnostics": self.diagnostics,
             "invalid_citations": self.invalid_citations,
             "citations": [{"n": n, **hit.to_dict()} for n, hit in self.cited],
             "sentences": [sentence.to_dict() for sentence in self.sentences],
@@ -214,6 +237,10 @@ class GeneratorInfo:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def __str__(self) -> str:
+        """One line for `cwqa generators`: the description, and why it cannot run, if so."""
+        return self.description + ("" if self.available else f" (unavailable: {self.problem})")
+
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
     """Registered generators by name; the first on sys.path wins, as for imports."""
@@ -235,9 +262,9 @@ def _load_class(name: str, point: metadata.EntryPoint) -> type:
         raise GeneratorError(f"generator {name!r} could not be loaded from {point.value} ({type(error).__name__}: {error})")
 
 
-def list_generators() -> list[GeneratorInfo]:
-    """Every registered generator with its description and whether it can run here."""
-    infos = []
+def list_generators() -> dict[str, GeneratorInfo]:
+    """Every registered generator by name, with its description and whether it can run here."""
+    infos = {}
     for name, point in sorted(_entry_points().items()):
         try:
             cls = _load_class(name, point)
@@ -245,7 +272,7 @@ def list_generators() -> list[GeneratorInfo]:
             description = ((cls.__doc__ or "").strip().splitlines() or [""])[0]
         except GeneratorError as error:
             problem, description = str(error), ""
-        infos.append(GeneratorInfo(name, point.value, description, not problem, problem or ""))
+        infos[name] = GeneratorInfo(name, point.value, description, not problem, problem or "")
     return infos
 
 
@@ -563,18 +590,50 @@ def check_sentence(
         span = _normalise(quoted).strip(" .,;:!?")
         if span and not any(span in passage for passage in passages):
             return SentenceCheck(sentence, citations, False, "quote-not-found")
-    score = similarity(_MARKER.sub("", sentence).strip(), cited_texts)
-    close = score >= SUPPORT_SIMILARITY
+    claim = strip_attribution(_MARKER.sub("", sentence).strip())
+    score = similarity(claim, cited_texts)
+    terms = content_terms(claim)
+    cited_terms = set().union(*(content_terms(text) for text in cited_texts))
+    share = len(terms & cited_terms) / len(terms) if terms else 0.0
+    close = score >= SUPPORT_SIMILARITY or (score >= SUPPORT_SIMILARITY_WITH_WORDS and share >= SUPPORT_WORD_SHARE)
     return SentenceCheck(sentence, citations, close, "similar" if close else "dissimilar", score)
 
 
+# "Kennan wrote that", "According to the telegram,": who said it, not what was said. Taken off
+# before comparing a claim with the passages, so the framing does not dilute the similarity.
+_ATTRIBUTION = re.compile(
+    r"^(?:according to [^,]{1,60},\s*|(?:in (?:the|his|this) [\w\s]{1,30},\s*)?(?:kennan|the (?:telegram|document|report|"
+    r"passage|author|nsc|statement)|nsc \d+|he|they|it)\s+(?:\w+\s+)?(?:wrote|writes|said|says|argued|argues|stated|"
+    r"states|noted|notes|believed|believes|thought|observed|warned|claimed|claims|suggested|explained|described|"
+    r"concluded|insisted|maintained)\s+(?:that\s+)?)",
+    re.IGNORECASE,
+)
+
+
+def strip_attribution(sentence: str) -> str:
+    """The claim of a sentence without a leading "Kennan wrote that" or "According to X,"."""
+    stripped = _ATTRIBUTION.sub("", sentence, count=1)
+    return stripped[:1].upper() + stripped[1:] if stripped else sentence
+
+
 def _similarity_with(embedder) -> Callable[[str, Sequence[str]], float]:
-    """Best cosine between a sentence and any sentence, or whole text, of the cited passages."""
+    """Best cosine between a claim and any sentence, or whole text, of the cited passages.
+
+    Vectors are remembered for the life of the function (one verification), so passages cited
+    by several sentences are encoded once.
+    """
+    vectors: dict[str, np.ndarray] = {}
+
+    def encode(texts: list[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in vectors]
+        if missing:
+            vectors.update(zip(missing, embedder.encode(missing)))
+        return np.stack([vectors[text] for text in texts])
 
     def similarity(sentence: str, texts: Sequence[str]) -> float:
         candidates = [piece for text in texts for piece in [text, *split_sentences(text)]]
-        vectors = embedder.encode([sentence, *candidates])
-        return float(np.max(vectors[1:] @ vectors[0]))
+        found = encode([sentence, *candidates])
+        return float(np.max(found[1:] @ found[0]))
 
     return similarity
 
@@ -616,7 +675,9 @@ _STOPWORDS = frozenset(
     their theirs this that these those as at from into onto about over under there here any ever
     could would should can may might will shall must has have had having not no it he she they
     them we us our i you your me my say said says tell told think thought believe believed
-    consider considered give gave expect expected see saw document documents passage text""".split()
+    consider considered give gave expect expected see saw document documents passage text than then
+    also very so such only just more most other some all each both either neither if because while
+    s t into upon within without""".split()
 )
 
 
@@ -716,6 +777,8 @@ def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int 
     for n, hit in enumerate(hits[: passages or len(hits)], start=1):
         sentences = split_sentences(hit.text)
         for position, sentence in enumerate(sentences):
+            if len(re.findall(r"[A-Za-z]{2,}", sentence)) < MIN_SENTENCE_WORDS:
+                continue  # "511." or "(c)": a fragment the splitter left, no answer on its own
             context = f"{sentences[position - 1]} {sentence}" if position else sentence
             candidates.append((n, position, sentence, context))
     if not candidates:
@@ -753,14 +816,14 @@ def unmet_needs(question: str, sentences: Sequence[str]) -> list[str]:
     return []
 
 
-def evidence_score(best: ScoredSentence | None, missing: Sequence[str]) -> float:
+def evidence_score(best_score: float | None, missing: int, penalty: float = MISSING_TERM_PENALTY) -> float:
     """How well the passages answer the question: the best sentence's score, less a penalty
     growing with the square of the number of missing things (key terms no passage mentions, a
     date the question asks for). One unknown word may be a paraphrase ("Latin American" for
     "Latin-American"); two or more mean the question is about something the passages are not."""
-    if best is None:
+    if best_score is None:
         return float("-inf")
-    return best.score - MISSING_TERM_PENALTY * len(missing) ** 2
+    return best_score - penalty * missing**2
 
 
 def select_sentences(scored: Sequence[ScoredSentence], limit: int = 3, margin: float = 0.3, max_chars: int = 900) -> list[ScoredSentence]:
@@ -817,13 +880,15 @@ class ExtractiveGenerator(Generator):
         scored = score_sentences(question, hits, self.embedder, self.options.get("passages"))
         chosen = select_sentences(scored, limit=int(self.options.get("max_sentences", 3)))
         missing = missing_key_terms(question, hits) + unmet_needs(question, [s.text for s in chosen])
-        evidence = evidence_score(scored[0] if scored else None, missing)
+        best = scored[0].score if scored else None
+        evidence = evidence_score(best, len(missing))
+        diagnostics = {"best_score": best, "missing": missing}
         if evidence < threshold:
             why = f"evidence {evidence:.2f} is below the threshold {threshold:.2f}"
             if missing:
                 why += f"; the passages lack {', '.join(missing)}"
-            return abstention(question, hits, why, self.name, evidence=evidence if scored else None)
-        return Answer(question, compose_extract(chosen), hits, self.name, evidence=evidence)
+            return abstention(question, hits, why, self.name, evidence=evidence, diagnostics=diagnostics)
+        return Answer(question, compose_extract(chosen), hits, self.name, evidence=evidence, diagnostics=diagnostics)
 
 
 # ---------------------------------------------------------------------------------------------
