@@ -178,6 +178,8 @@ def test_markers_belong_to_the_sentence_they_follow():
     sentences = answer_sentences("First claim. [1] Second claim [2]. (a) Third, labelled. [3][1] Fourth: [2] The end.")
     assert [numbers for _text, numbers in sentences] == [[1], [2], [3, 1], [2], []]
     assert sentences[2][0] == "(a) Third, labelled. [3][1]"
+    heading = answer_sentences("The Long Telegram / The Chargé in Moscow [1] (c) Where governments stand in path. [2]")
+    assert heading == [("The Long Telegram / The Chargé in Moscow [1]", [1]), ("(c) Where governments stand in path. [2]", [2])]
 
 
 def test_verbatim_sentences_are_supported_and_a_quote_not_in_the_passage_is_not(hits, embedder):

@@ -13,6 +13,18 @@ in memory with the same model, to show what the structure-aware pipeline buys:
     dense-paragraphs    the same passages, embedded, exact FAISS search
     dense-fixed-1000    fixed 1000-character windows with 200 characters of overlap, embedded
 
+Metrics, per system, averaged over questions (keys as in the JSON report):
+
+    hit@1/3/5/10    a relevant passage is ranked within the top k
+    mrr@10          1/rank of the first relevant passage (0 beyond 10)
+    ndcg@10         binary nDCG; the ideal ranking holds every relevant passage of that system's
+                    whole collection, so a chunking that spreads a quote thinly is not flattered
+    quote_recall@5  share of the question's gold quotes held by at least one of the top 5
+    words_top5      words in the top 5 passages together: what a reader or generator must read
+    hit@300w        a relevant passage starts within the first 300 words of the ranked passages
+    latency_ms_*    wall time of one search, question embedding included, after a warm-up
+    misses@5        ids of the questions with no relevant passage in the top 5
+
 A run writes, in its report folder (default eval/reports/<timestamp>/): report.json, report.md,
 report.png, and one run file per system (run-<name>.jsonl: question id, rank, passage id, score,
 relevance, text).
@@ -445,9 +457,15 @@ def bm25_search(passages: list[tuple[str, str]]) -> Search:
 
 def dense_search(passages: list[tuple[str, str]], embedder) -> Search:
     """Exact inner-product search (temporary FAISS flat index) over the passages' embeddings."""
+    import numpy as np
+
     from .index import make_dense_index
 
-    index = make_dense_index(embedder.encode([text for _, text in passages]), "flat")
+    # Encode shortest first: batches of similar length waste less padding (a third less time here).
+    order = np.argsort([len(text) for _, text in passages], kind="stable")
+    vectors = np.empty((len(passages), embedder.dimension), dtype=np.float32)
+    vectors[order] = embedder.encode([passages[i][1] for i in order])
+    index = make_dense_index(vectors, "flat")
 
     def search(question: str, k: int) -> list[Ranked]:
         scores, ids = index.search(embedder.encode_query(question), min(k, index.ntotal))

@@ -123,15 +123,15 @@ def highlight_html(text: str, terms: Iterable[str] | str, css_class: str = "cwqa
 # answerable) against eval/unanswerable.jsonl (20) and four off-topic probes (wheat prices in
 # Chicago, keyboard noise, tomorrow's weather, a bread recipe), k=5, all-MiniLM-L6-v2, the
 # two-document corpus, with dense scores as the retriever gives them (best of passage and
-# sentence cosines). Best cosine among the top 5:
-#   - answerable: lowest 0.293 (lt-078), then 0.352, 0.370 (hybrid; 0.333 in dense mode);
+# sentence cosines). Best cosine among the top 5 (index code of 2026-11-21, commit 8ec4911):
+#   - answerable: lowest 0.319 in hybrid mode, 0.341 dense, 0.298 BM25 (whose hits differ);
 #   - off-topic probes: highest 0.253; their best BM25 is 2.12;
-#   - unanswerable: 0.259 to 0.818. Most ask about the documents' own subjects ("How did Truman
+#   - unanswerable: 0.234 to 0.818. Most ask about the documents' own subjects ("How did Truman
 #     respond to the Long Telegram?"), so passages match topically and only the answer step
 #     (abstention) can refuse them; score thresholds cannot, and are not meant to.
-# DENSE_GOOD sits midway between the off-topic probes and the weakest answerable question; with it
-# all 124 answerable questions pass in every mode, all 4 probes are refused, and 1 (hybrid, dense)
-# or 3 (BM25 mode) of the unanswerable ones. BM25_GOOD rescues a question whose exact words occur
+# DENSE_GOOD sits between the off-topic probes and the weakest answerable question; with it all
+# 124 answerable questions pass in every mode, all 4 probes are refused, and 2 (hybrid), 1 (dense)
+# or 3 (BM25) of the 20 unanswerable ones. BM25_GOOD rescues a question whose exact words occur
 # in a passage the model scores low; no probe comes near it. BM25 scores grow with the corpus
 # (rarer terms get a larger IDF), so re-run the calibration after adding many documents, and after
 # any change to how dense scores are computed.
