@@ -306,9 +306,20 @@ def bench_real(settings, questions: list[str]) -> dict:
         started, cpu = time.perf_counter(), time.process_time()
         embedder.encode(texts)
         out["embed_passages_per_s"] = round(len(texts) / (time.perf_counter() - started), 1)
-        # CPU seconds are what a busy machine does not inflate: passages per CPU-second times the
-        # cores is what an idle machine would reach (torch uses every core for a batch).
+        # CPU seconds are less inflated by a busy machine than wall time: passages per CPU-second
+        # times the cores is roughly what an idle machine would reach.
         out["embed_passages_per_cpu_s"] = round(len(texts) / (time.process_time() - cpu), 1)
+        # The index also embeds every sentence of every passage on its own (when the build does).
+        out["sentences_per_chunk"] = round(loaded.manifest.get("sentences", 0) / len(loaded.chunks), 2)
+        if out["sentences_per_chunk"]:
+            from cwqa.index import sentence_texts
+
+            sentences = [text for chunk in loaded.chunks for text in sentence_texts(chunk)]
+            sentences = (sentences * (512 // len(sentences) + 1))[:512]
+            started, cpu = time.perf_counter(), time.process_time()
+            embedder.encode(sentences)
+            out["embed_sentences_per_s"] = round(len(sentences) / (time.perf_counter() - started), 1)
+            out["embed_sentences_per_cpu_s"] = round(len(sentences) / (time.process_time() - cpu), 1)
         out["mean_words_per_passage"] = round(float(np.mean([len(t.split()) for t in texts])), 1)
         retriever = open_retriever(local)
         for mode in ("hybrid", "dense", "bm25"):
@@ -335,11 +346,12 @@ def chunk_memory(chunks, copies: int = 200) -> int:
     """Approximate resident bytes of one loaded Chunk (the Retriever keeps them all in memory)."""
     import dataclasses
 
+    text_fields = [f.name for f in dataclasses.fields(chunks[0]) if isinstance(getattr(chunks[0], f.name), str)]
     before = rss_mb()
     kept = []
     for copy in range(copies):
-        for chunk in chunks:  # distinct strings, as a real corpus would have
-            kept.append(dataclasses.replace(chunk, id=f"{chunk.id}~{copy}", text=chunk.text + f" {copy}"))
+        for chunk in chunks:  # every string distinct (ids, text, citations), as in a real corpus
+            kept.append(dataclasses.replace(chunk, **{name: getattr(chunk, name) + f"~{copy}" for name in text_fields}))
     used = (rss_mb() - before) * 2**20
     return round(used / len(kept))
 
@@ -355,22 +367,34 @@ def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]
     graph_bytes = (hnsw[-1]["index_mb"] * 2**20 / hnsw[-1]["n"] - DIMENSION * 4) if hnsw else 2 * HNSW_NEIGHBOURS * 4 * 1.06
     # Without a BM25 run at scale: 376 bytes a 60-word passage, measured at 10^6.
     bm25_bytes = (bm25[-1]["disk_mb"] * 2**20 / bm25[-1]["n"]) if bm25 and "error" not in bm25[-1] else 376
+    cores = os.cpu_count() or 1
+    ratio = real.get("sentences_per_chunk", 0.0)
+
+    def embed_seconds(n: int, suffix: str, scale: float = 1.0) -> float:
+        seconds = n / (real[f"embed_passages_{suffix}"] * scale)
+        if ratio:
+            seconds += n * ratio / (real[f"embed_sentences_{suffix}"] * scale)
+        return seconds
+
     for n in FRUS_PASSAGES:
         vectors = n * DIMENSION * 4
+        sentence_vectors = n * ratio * DIMENSION * 4
         faiss_bytes = vectors + n * graph_bytes  # IndexHNSWFlat stores the vectors again, plus its graph
         chunks = n * real.get("chunks_jsonl_bytes_per_chunk", 1200)
+        disk = vectors + sentence_vectors + faiss_bytes + n * bm25_bytes + chunks
         rows.append(
             {
                 "passages": n,
-                "embed_hours": round(n / real["embed_passages_per_s"] / 3600, 1),
-                "embed_hours_idle": round(n / (real["embed_passages_per_cpu_s"] * (os.cpu_count() or 1)) / 3600, 1),
+                "embed_hours": round(embed_seconds(n, "per_s") / 3600, 1),
+                "embed_hours_idle": round(embed_seconds(n, "per_cpu_s", cores) / 3600, 1),
                 "embeddings_npy_gb": round(vectors / 2**30, 2),
+                "sentences_npy_gb": round(sentence_vectors / 2**30, 2),
                 "dense_faiss_gb": round(faiss_bytes / 2**30, 2),
                 "bm25_gb": round(n * bm25_bytes / 2**30, 2),
                 "chunks_jsonl_gb": round(chunks / 2**30, 2),
-                "disk_total_gb": round((vectors + faiss_bytes + n * bm25_bytes + chunks) / 2**30, 1),
-                # in memory when serving: the FAISS index and BM25 arrays, the embeddings (memory-mapped,
-                # touched only for the k hits' scores), and every Chunk as a Python object
+                "disk_total_gb": round(disk / 2**30, 1),
+                # In memory when serving: the FAISS index and BM25 arrays, every Chunk as a Python
+                # object; the embedding files are memory-mapped and touched only for candidates.
                 "serving_ram_gb": round((faiss_bytes + n * bm25_bytes + n * real.get("chunk_object_bytes", 2000)) / 2**30, 1),
             }
         )

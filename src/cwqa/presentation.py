@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from .corpus import format_pages
+
 # ---------------------------------------------------------------------------------------------
 # Escaping
 
@@ -278,15 +280,6 @@ def paragraph_mark(chunk, citation_name: str = "") -> str:
     if where.startswith(section):
         where = where[len(section) :].strip()
     return where or (chunk.label or "")
-
-
-def format_pages(first: int | None, last: int | None) -> str:
-    """'p. 245' or 'pp. 244–245'; empty when the pages are unknown."""
-    if first is None:
-        return ""
-    if last is None or last == first:
-        return f"p. {first}"
-    return f"pp. {first}–{last}"
 
 
 # ---------------------------------------------------------------------------------------------
