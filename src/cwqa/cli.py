@@ -21,7 +21,7 @@ def _progress_bar(description: str):
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=description, unit="passage", file=sys.stderr, leave=False)
+            bar = tqdm(total=total, desc=description, unit="passage", file=sys.stderr, leave=False, disable=None)  # no bar when not a terminal
         bar.n = done
         bar.refresh()
         if done >= total:

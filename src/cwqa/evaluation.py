@@ -838,7 +838,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     def progress(stage: str, done: int, total: int) -> None:
         # One progress bar per stage on stderr, so stdout carries only the table or the JSON.
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False, disable=None)  # no bar when not a terminal
         bars[stage].total = total
         bars[stage].n = done
         bars[stage].refresh()
