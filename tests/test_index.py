@@ -123,3 +123,11 @@ def test_build_killed_midway_leaves_the_previous_index_usable(private):
     assert current_build(private.index_dir) == before
     assert index_status(private).state == "fresh"  # same settings as before: still the old build
     assert len(load_index(private).chunks) > 50
+
+
+def test_two_builds_in_the_same_second_both_succeed(private):
+    # A rebuild right after a build used to reuse the build folder's name and fail to rename.
+    first = build_index(private)
+    second = build_index(private)
+    assert first != second and current_build(private.index_dir) == second
+    assert index_status(private).fresh

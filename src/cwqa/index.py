@@ -3,7 +3,7 @@
 Layout of the index folder (default `index/`):
 
     CURRENT                 name of the build in use (replaced atomically)
-    build-<time>-<pid>/     one complete build:
+    build-<time>-<pid>-<random>/  one complete build:
         manifest.json       how it was built: settings, model, corpus file hashes, file checksums
         chunks.jsonl        the passages, one JSON object a line, in index order
         documents.json      document metadata (title, date, source, ...)
@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -213,7 +214,9 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     # Everything is written under a temporary name first: a build killed at any point leaves
     # the previous build (named in CURRENT) untouched and in use.
-    temporary = settings.index_dir / f".tmp-build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    # Unique even for two builds in the same second by the same process (a rebuild right after
+    # a build): the final name must never be that of the build in use.
+    temporary = settings.index_dir / f".tmp-build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir()
     try:
         _write_chunks(temporary / CHUNKS, chunks, keys[: len(chunks)])
