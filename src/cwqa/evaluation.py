@@ -481,13 +481,12 @@ def baseline_systems(corpus_dir: Path, embedder) -> list[System]:
         raise CwqaError(f"{corpus_dir}: no .txt files for the baselines (use --no-baselines)")
     paragraphs = blank_line_paragraphs(files)
     windows = fixed_windows(files)
+    bm25_paragraphs, dense_paragraphs, dense_fixed = BASELINES
     return [
-        System("bm25-paragraphs", "baseline", paragraphs, bm25_search(paragraphs), "BM25, raw text split on blank lines"),
+        System(bm25_paragraphs, "baseline", paragraphs, bm25_search(paragraphs), "BM25, raw text split on blank lines"),
+        System(dense_paragraphs, "baseline", paragraphs, dense_search(paragraphs, embedder), "dense, raw text split on blank lines"),
         System(
-            "dense-paragraphs", "baseline", paragraphs, dense_search(paragraphs, embedder), "dense, raw text split on blank lines"
-        ),
-        System(
-            "dense-fixed-1000",
+            dense_fixed,
             "baseline",
             windows,
             dense_search(windows, embedder),
@@ -613,7 +612,15 @@ def run_evaluation(
     return result
 
 
-def build_report(results: Sequence[SystemResult], retriever, settings: Settings, questions_path, count, k, answers) -> dict:
+def build_report(
+    results: Sequence[SystemResult],
+    retriever,
+    settings: Settings,
+    questions_path: Path,
+    count: int,
+    k: int,
+    answers: dict | None,
+) -> dict:
     """The JSON object of a run: metadata, one section per mode and per baseline, answers if any."""
     loaded = getattr(retriever, "loaded", None)
     manifest = getattr(loaded, "manifest", None) or {}
@@ -724,20 +731,21 @@ def write_chart(report: dict, path: Path) -> None:
     names = list(report["modes"]) + [f"base: {name}" for name in report.get("baselines", {})]
     sections = list(report["modes"].values()) + list(report.get("baselines", {}).values())
     metrics = ["hit@1", "hit@5", "mrr@10", "ndcg@10", "quote_recall@5", "hit@300w"]
-    figure, (quality, speed) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 1]})
+    figure, (quality, speed) = plt.subplots(1, 2, figsize=(13, 5.4), gridspec_kw={"width_ratios": [3, 1]})
     width = 0.8 / max(1, len(names))
     for i, (name, section) in enumerate(zip(names, sections)):
         xs = [m + (i - (len(names) - 1) / 2) * width for m in range(len(metrics))]
         quality.bar(xs, [section[m] for m in metrics], width, label=name)
     quality.set_xticks(range(len(metrics)), metrics)
-    quality.set_ylim(0, 1.05)
+    quality.set_ylim(0, 1.0)
     quality.set_title(f"Retrieval quality ({report['meta']['questions']} questions)")
-    quality.legend(fontsize=8, loc="lower right")
+    quality.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))  # below: never over a bar
     quality.grid(axis="y", alpha=0.3)
     speed.barh(names, [s["latency_ms_p50"] for s in sections], label="p50")
     speed.barh(names, [s["latency_ms_p95"] - s["latency_ms_p50"] for s in sections],
                left=[s["latency_ms_p50"] for s in sections], alpha=0.4, label="p95")  # fmt: skip
-    speed.set_xlabel("ms per query")
+    speed.set_xscale("log")  # BM25 answers in a fraction of a millisecond, the model in tens
+    speed.set_xlabel("ms per query (log scale)")
     speed.set_title("Latency")
     speed.invert_yaxis()
     speed.legend(fontsize=8)
