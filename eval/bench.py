@@ -380,8 +380,11 @@ def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]
     # Without an HNSW run: level 0 holds 2*M neighbour ids of 4 bytes, upper levels ~6% more
     # (271 bytes a vector measured at 10^6 with M=32).
     graph_bytes = (hnsw[-1]["index_mb"] * 2**20 / hnsw[-1]["n"] - DIMENSION * 4) if hnsw else 2 * HNSW_NEIGHBOURS * 4 * 1.06
-    # Without a BM25 run at scale: 376 bytes a 60-word passage, measured at 10^6.
-    bm25_bytes = (bm25[-1]["disk_mb"] * 2**20 / bm25[-1]["n"]) if bm25 and "error" not in bm25[-1] else 376
+    # Without a BM25 run at scale: 376 bytes a 60-word passage on disk and 3.4 KB of peak memory
+    # while tokenizing and indexing (Python lists of tokens), measured at 10^6.
+    measured = bm25 and "error" not in bm25[-1]
+    bm25_bytes = bm25[-1]["disk_mb"] * 2**20 / bm25[-1]["n"] if measured else 376
+    bm25_build_bytes = bm25[-1]["peak_rss_mb"] * 2**20 / bm25[-1]["n"] if measured else 3400
     cores = os.cpu_count() or 1
     ratio = real.get("sentences_per_chunk", 0.0)
 
@@ -411,6 +414,11 @@ def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]
                 # In memory when serving: the FAISS index and BM25 arrays, every Chunk as a Python
                 # object; the embedding files are memory-mapped and touched only for candidates.
                 "serving_ram_gb": round((faiss_bytes + n * bm25_bytes + n * real.get("chunk_object_bytes", 2000)) / 2**30, 1),
+                # While building, index.build_index holds every passage and sentence vector twice
+                # (the encoder's output and the assembled matrix), the BM25 tokens and the chunks.
+                "build_ram_gb": round(
+                    (2 * (vectors + sentence_vectors) + n * bm25_build_bytes + n * real.get("chunk_object_bytes", 2000)) / 2**30, 1
+                ),
             }
         )
     return rows

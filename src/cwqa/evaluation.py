@@ -572,6 +572,7 @@ def run_evaluation(
     baseline names, and "answers (<generator>)". With `write`, the report files go to `out_dir`
     (default eval/reports/<timestamp>/). `limit` keeps the first N questions (quick runs).
     """
+    modes = list(dict.fromkeys(modes))
     unknown = [mode for mode in modes if mode not in MODES]
     if unknown or not modes:
         raise CwqaError(f"unknown mode(s) {', '.join(unknown) or '(none)'} (choose from {', '.join(MODES)})")
@@ -745,6 +746,7 @@ def write_chart(report: dict, path: Path) -> None:
     speed.barh(names, [s["latency_ms_p95"] - s["latency_ms_p50"] for s in sections],
                left=[s["latency_ms_p50"] for s in sections], alpha=0.4, label="p95")  # fmt: skip
     speed.set_xscale("log")  # BM25 answers in a fraction of a millisecond, the model in tens
+    speed.set_xlim(left=max(1e-3, min(s["latency_ms_p50"] for s in sections) / 3))  # bars start left of the smallest
     speed.set_xlabel("ms per query (log scale)")
     speed.set_title("Latency")
     speed.invert_yaxis()
@@ -811,7 +813,7 @@ def latest_report(root: Path = DEFAULT_REPORTS_DIR) -> Path | None:
 
 
 def _modes(text: str) -> list[str]:
-    modes = [mode.strip() for mode in text.split(",") if mode.strip()]
+    modes = list(dict.fromkeys(mode.strip() for mode in text.split(",") if mode.strip()))  # once each, in order
     unknown = [mode for mode in modes if mode not in MODES]
     if unknown or not modes:
         raise argparse.ArgumentTypeError(f"unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
