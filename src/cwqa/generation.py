@@ -546,7 +546,7 @@ def _answer_spans(text: str) -> list[tuple[int, int]]:
             spans.append((begin, match.end()))
             begin = match.end()
         spans.append((begin, end))
-    return [(a, b) for a, b in spans if b > a]
+    return merge_fragments(text, [(a, b) for a, b in spans if b > a])
 
 
 def _split_segment(segment: str) -> list[tuple[str, list[int]]]:
@@ -767,6 +767,44 @@ class ScoredSentence:
     score: float
 
 
+def quotable_sentences(text: str) -> list[str]:
+    """The sentences of a passage as the extractive answer quotes them, verbatim."""
+    return [text[start:end].strip() for start, end in merge_fragments(text, sentence_spans(text), MIN_SENTENCE_WORDS)]
+
+
+def merge_fragments(text: str, spans: Sequence[tuple[int, int]], min_words: int = 1) -> list[tuple[int, int]]:
+    """Sentence spans with fragments (fewer than `min_words` words) joined to a neighbour.
+
+    A fragment the splitter leaves ("511.", "(c)"; with min_words=3 also "There follows") is no
+    sentence on its own but belongs to one: it joins the next span, or the previous one at the
+    end. Answers are split for checking with min_words=1, labels only, so a short sentence of a
+    language model's answer ("Second claim [2].") still needs its own citation.
+    """
+    merged: list[list[int]] = []
+    pending: int | None = None  # start of fragments waiting for a sentence
+    for start, end in spans:
+        if len(re.findall(r"[A-Za-z]{2,}", text[start:end])) < min_words:
+            pending = start if pending is None else pending
+            continue
+        merged.append([start if pending is None else pending, end])
+        pending = None
+    if pending is not None:
+        if merged:
+            merged[-1][1] = spans[-1][1]
+        else:
+            merged.append([pending, spans[-1][1]])
+    return [(start, end) for start, end in merged if text[start:end].strip()]
+
+
+# A question about who wrote, sent or issued a document, to whom or when: its printed heading
+# ("The Chargé in Moscow (Kennan) to the Secretary of State") is then an answer.
+_ASKS_PROVENANCE = re.compile(
+    r"\b(?:who|whom|author|wrote|written|writer|sent|sender|send|signed|issued?|issuing|addressed|addressee|"
+    r"recipient|dated?|when|which\s+(?:body|office|agency|department|official|council))\b",
+    re.IGNORECASE,
+)
+
+
 def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int | None = None) -> list[ScoredSentence]:
     """Every sentence of the first `passages` hits, scored against the question, best first.
 
@@ -776,11 +814,12 @@ def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int 
     and answer in the next ("This applies to ..."). Weights tuned on eval/questions.jsonl.
     """
     candidates: list[tuple[int, int, str, str]] = []
+    quote_headings = bool(_ASKS_PROVENANCE.search(question))
     for n, hit in enumerate(hits[: passages or len(hits)], start=1):
-        sentences = split_sentences(hit.text)
+        if hit.chunk.kind == "heading" and not quote_headings:
+            continue  # "National Security Council Report / NSC 5607" names a document, says nothing
+        sentences = quotable_sentences(hit.text)
         for position, sentence in enumerate(sentences):
-            if len(re.findall(r"[A-Za-z]{2,}", sentence)) < MIN_SENTENCE_WORDS:
-                continue  # "511." or "(c)": a fragment the splitter left, no answer on its own
             context = f"{sentences[position - 1]} {sentence}" if position else sentence
             candidates.append((n, position, sentence, context))
     if not candidates:
@@ -849,9 +888,65 @@ def select_sentences(scored: Sequence[ScoredSentence], limit: int = 3, margin: f
     return sorted(chosen, key=lambda s: (s.n, s.position))
 
 
+def announces(sentence: str) -> bool:
+    """Whether a sentence introduces what follows it rather than saying it.
+
+    "The basic strategy of the United States vis-à-vis the Soviet bloc is:" and Kennan's
+    rhetorical "To what deductions do they lead from standpoint of Soviet policy?" match a
+    question best and answer it least: the answer is the next sentence or list item.
+    """
+    return sentence.rstrip().rstrip("\"'”’)").endswith((":", "?"))
+
+
+def follow_announcements(
+    chosen: Sequence[ScoredSentence], scored: Sequence[ScoredSentence], hits: Sequence[Hit], items: int = 3
+) -> list[ScoredSentence]:
+    """The chosen sentences, each announcing one followed by what it announces, when at hand.
+
+    What follows is the next sentence of the same passage. After a paragraph's last sentence it
+    is the opening sentence of each given list item that the paragraph announces (at most
+    `items`, in list order: "The basic strategy ... is:" is answered by items a. and b.), or
+    else the first sentence of the paragraph's next window.
+    """
+    by_place = {(s.n, s.position): s for s in scored}
+    result: list[ScoredSentence] = []
+    for sentence in chosen:
+        if sentence in result:
+            continue
+        result.append(sentence)
+        if announces(sentence.text):
+            following = by_place.get((sentence.n, sentence.position + 1))
+            found = [following] if following else _continuations(sentence, hits, by_place)[:items]
+            result.extend(s for s in found if s not in result)
+    return result
+
+
+def _continuations(sentence: ScoredSentence, hits: Sequence[Hit], by_place: Mapping) -> list[ScoredSentence]:
+    if any(n == sentence.n and position > sentence.position for n, position in by_place):
+        return []  # the passage goes on, only with fragments too short to quote
+    own = hits[sentence.n - 1].chunk
+    listed, continued = [], []
+    for n, hit in enumerate(hits, start=1):
+        chunk, first = hit.chunk, min((position for m, position in by_place if m == n), default=None)
+        if n == sentence.n or first is None or chunk.doc_id != own.doc_id:
+            continue
+        if chunk.lead_in and sentence.text.rstrip(":") in chunk.lead_in and chunk.window == 1:
+            listed.append((chunk.ordinal, by_place[(n, first)]))
+        elif chunk.paragraph_id == own.paragraph_id and chunk.window == own.window + 1:
+            continued.append((chunk.ordinal, by_place[(n, first)]))
+    return [s for _ordinal, s in sorted(listed, key=lambda pair: pair[0]) or continued]
+
+
 def compose_extract(sentences: Sequence[ScoredSentence]) -> str:
-    """The answer text: each sentence verbatim, followed by its passage's marker."""
-    return " ".join(f"{sentence.text} [{sentence.n}]" for sentence in sentences)
+    """The answer text: each sentence verbatim, followed by its passage's marker.
+
+    A quoted unit that the answer checker reads as several sentences ("... at once. There
+    follows") gets the marker after each of them, so every one is cited.
+    """
+    pieces = []
+    for sentence in sentences:
+        pieces.extend(f"{sentence.text[a:b].strip()} [{sentence.n}]" for a, b in _answer_spans(sentence.text))
+    return " ".join(pieces)
 
 
 class ExtractiveGenerator(Generator):
@@ -881,6 +976,7 @@ class ExtractiveGenerator(Generator):
         threshold = float(self.options.get("abstain_threshold", ABSTAIN_THRESHOLD))
         scored = score_sentences(question, hits, self.embedder, self.options.get("passages"))
         chosen = select_sentences(scored, limit=int(self.options.get("max_sentences", 3)))
+        chosen = follow_announcements(chosen, scored, hits)
         missing = missing_key_terms(question, hits) + unmet_needs(question, [s.text for s in chosen])
         best = scored[0].score if scored else None
         evidence = evidence_score(best, len(missing))
