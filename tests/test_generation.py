@@ -4,6 +4,7 @@ real seed corpus; the few fakes are tiny generators that test the plumbing aroun
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import textwrap
@@ -30,7 +31,9 @@ from cwqa.generation import (
     get_generator,
     list_generators,
     missing_key_terms,
+    quotable_sentences,
     stream_answer,
+    unmet_needs,
     verify_answer,
 )
 from cwqa.retrieval import Hit
@@ -286,6 +289,52 @@ def test_no_passages_means_abstention_without_calling_the_generator():
 def test_key_terms_count_titles_citations_and_inflections(hits):
     assert missing_key_terms("What did Kennan say about Soviet policy in 1946 and the Long Telegram?", hits) == []
     assert missing_key_terms("What did Truman tell Congress about Greece?", hits) == ["Truman", "Congress", "Greece"]
+
+
+def test_a_similar_word_is_not_a_mention_of_a_name(hits):
+    straits = [make_hit("Soviet base at points of immediate strategic necessity, such as Northern Iran.", 1)]
+    assert missing_key_terms("What did the Soviets demand regarding the Straits?", straits) == ["Straits"]
+    assert missing_key_terms("Was Communism a threat to Iranian oil?", [make_hit("Communist pressure on Iran.", 1)]) == []
+
+
+def test_a_when_question_needs_a_date_that_is_not_its_own():
+    question = "When did Soviet troops withdraw from northern Iran in 1946?"
+    assert unmet_needs(question, ["Efforts are restricted to neighboring points such as Northern Iran, in 1946."]) == ["a date"]
+    assert unmet_needs(question, ["Lenin's death wracked Soviet state for 15 years."]) == ["a date"]
+    assert unmet_needs(question, ["The troops left Iran in May 1946."]) == []
+    assert unmet_needs("In what year did Stalin die?", ["Stalin died in 1953."]) == []
+    assert unmet_needs("When should exchanges be accepted?", ["Only when they serve our ends."]) == []
+
+
+def test_a_how_much_question_needs_an_amount_beyond_document_numbers(hits):
+    nsc = [make_hit("The exchanges should be an implementation of policy.", 1, doc_id="nsc-5607")]
+    nsc = [Hit(1, 1.0, dataclasses.replace(nsc[0].chunk, doc_title="NSC 5607: East-West Exchanges"), "hybrid")]
+    question = "How much funding did the NSC allocate to exchanges in 1956?"
+    assert unmet_needs(question, ["NSC 5607 was approved in 1956.", "(1) Exchanges of persons."], nsc) == ["an amount"]
+    assert unmet_needs(question, ["Congress voted five million dollars."], nsc) == []
+
+
+def test_words_the_question_quotes_must_be_in_the_passages(hits):
+    assert unmet_needs("What did Kennan argue in his 'X' article?", [], hits) == ['the words "X"']
+    assert unmet_needs('Why did Kennan speak of "capitalist encirclement"?', [], hits) == []
+    assert unmet_needs("Did Kennan's telegram mention workers' rights?", [], hits) == []  # apostrophes, not quotes
+
+
+def test_label_fragments_stay_with_their_sentence_verbatim():
+    text = "511. Answer to Dept.'s 284, Feb. 3 involves questions so intricate. There follows"
+    assert quotable_sentences(text) == ["511. Answer to Dept.'s 284, Feb. 3 involves questions so intricate. There follows"]
+    assert quotable_sentences("(c) Democratic elements abroad are to be utilized. It is so.") == [
+        "(c) Democratic elements abroad are to be utilized.", "It is so."]
+
+
+def test_an_announcing_sentence_is_followed_by_the_list_it_announces(retriever):
+    generator = get_generator("extractive", retriever.settings)
+    question = "What was the basic strategy of the United States toward the Soviet bloc in 1956?"
+    answer = generate_answer(generator, question, retriever.search(question, k=5))
+    _assert_every_sentence_verbatim_and_cited(answer)
+    assert "The basic strategy of the United States vis-à-vis the Soviet bloc is:" in answer.text
+    assert contains_quote(answer.text, ["To promote within Soviet Russia evolution toward a regime which will abandon predatory policies"])
+    assert "National Security Council Report" not in answer.text  # the heading names, it does not answer
 
 
 def test_extractive_on_the_real_corpus_quotes_the_gold_passage_and_abstains_off_topic(retriever):

@@ -58,6 +58,9 @@ ABSTAIN_THRESHOLD = 0.48
 # the passages (nor their titles and citations), times the square of how many: a question about
 # "the Marshall Plan" is not answered by passages that never mention it, however similar.
 MISSING_TERM_PENALTY = 0.15
+# Evidence lost for each thing the question asks for that the answer cannot hold (`unmet_needs`):
+# enough to abstain on its own.
+UNMET_PENALTY = 1.0
 # Sentence ranking: weight of lexical overlap (IDF-weighted share of the question's content
 # words in a sentence) and of the passage's rank (RANK_WEIGHT / rank) against embedding
 # similarity. Tuned on eval/questions.jsonl for how often the chosen sentences hold a gold quote.
@@ -729,12 +732,23 @@ def missing_key_terms(question: str, hits: Sequence[Hit]) -> list[str]:
 
 
 def _mentioned(word: str, pool: set[str]) -> bool:
-    # Inflections count: "American" is mentioned by "America", "Eastern" by "East".
+    # Inflections count: "American" is mentioned by "America", "Eastern" by "East", "Communism"
+    # by "Communist" (all but the last letter shared); "Straits" is not by "strategic".
     if word in pool or len(word) < 4:
         return word in pool or len(word) < 2
-    return any(other[:5] == word[:5] for other in pool if len(other) >= 4 and len(word) >= 5) or any(
-        other == word[: len(other)] and len(other) >= 4 for other in pool
+    return any(
+        len(other) >= 4 and (word.startswith(other) or other.startswith(word) or _shared_prefix(word, other) >= min(len(word), len(other)) - 1)
+        for other in pool
     )
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 def lexical_overlap(question_terms: set[str], sentence_terms: set[str], weights: Mapping[str, float]) -> float:
@@ -840,31 +854,65 @@ def score_sentences(question: str, hits: Sequence[Hit], embedder, passages: int 
     return sorted(scored, key=lambda s: (-s.score, s.n, s.position))
 
 
-# A question asking when or how much is answered only by a sentence holding a date or number.
-_ASKS_NUMBER = re.compile(r"\b(?:(?:what|which)\s+(?:year|date|month)|when\s+did|how\s+(?:much|many))\b", re.IGNORECASE)
-_HOLDS_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|"
-    r"thousand|million|billion|dollars?|january|february|march|april|may|june|july|august|september|"
-    r"october|november|december|spring|summer|autumn|winter)\b",
+# A question asking when, or how much or many, is answered only by a sentence holding a date,
+# or an amount. The question's own numbers and those of document titles ("NSC 5607") do not
+# count, nor list labels ("(1)"), nor "15 years" for a year.
+_ASKS_DATE = re.compile(r"\b(?:(?:what|which)\s+(?:year|date|month)|when\s+did)\b", re.IGNORECASE)
+_ASKS_AMOUNT = re.compile(r"\bhow\s+(?:much|many)\b", re.IGNORECASE)
+_DATE_WORDS = re.compile(
+    r"\b(?:january|february|march|april|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|spring|summer|autumn|winter)\b|\bmay\s+\d",
     re.IGNORECASE,
 )
+_AMOUNT_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dollars?|per\s*cent|percent)\b|[$£%]",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"\(\d{1,2}\)|^\s*\d{1,3}\.(?=\s)")
+# Double quotes, or single quotes that are not apostrophes ("Kennan's 'X' article").
+_QUOTED_TERM = re.compile(r"[\"“]([^\"“”]{1,80})[\"”]|(?<![A-Za-z0-9])['‘]([^'‘’]{1,80})['’](?![A-Za-z0-9])")
 
 
-def unmet_needs(question: str, sentences: Sequence[str]) -> list[str]:
-    """What the question asks for that the chosen sentences lack ("a date or number"), if anything."""
-    if _ASKS_NUMBER.search(question) and not any(_HOLDS_NUMBER.search(sentence) for sentence in sentences):
-        return ["a date or number"]
-    return []
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d[\d,.]*\d|\d", _LABEL.sub(" ", text)))
 
 
-def evidence_score(best_score: float | None, missing: int, penalty: float = MISSING_TERM_PENALTY) -> float:
+def unmet_needs(question: str, sentences: Sequence[str], hits: Sequence[Hit] = ()) -> list[str]:
+    """What the question asks for that the chosen sentences or the passages lack, if anything:
+    a date, an amount, or words the question quotes ('the "X" article')."""
+    needs = []
+    known = _numbers(question).union(*(_numbers(hit.chunk.doc_title) for hit in hits))
+    fresh = set().union(*(_numbers(sentence) for sentence in sentences)) - known
+    if _ASKS_DATE.search(question):
+        years = {number for number in fresh if re.fullmatch(r"1[5-9]\d\d|20\d\d", number)}
+        if not years and not any(_DATE_WORDS.search(sentence) for sentence in sentences):
+            needs.append("a date")
+    elif _ASKS_AMOUNT.search(question) and not fresh and not any(_AMOUNT_WORDS.search(s) for s in sentences):
+        needs.append("an amount")
+    passages = " ".join(" ".join([hit.chunk.doc_title, hit.text]) for hit in hits)
+    for double, single in _QUOTED_TERM.findall(question):
+        term = (double or single).strip()
+        if term and not _quoted_in(term, passages):
+            needs.append(f'the words "{term}"')
+    return needs
+
+
+def _quoted_in(term: str, text: str) -> bool:
+    if len(term) <= 2:  # 'X': a letter is found only as a word of its own, in the same case
+        return re.search(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", text) is not None
+    return _normalise(term).strip(" .,;:!?") in _normalise(text)
+
+
+def evidence_score(best_score: float | None, missing: int, penalty: float = MISSING_TERM_PENALTY, unmet: int = 0) -> float:
     """How well the passages answer the question: the best sentence's score, less a penalty
-    growing with the square of the number of missing things (key terms no passage mentions, a
-    date the question asks for). One unknown word may be a paraphrase ("Latin American" for
-    "Latin-American"); two or more mean the question is about something the passages are not."""
+    growing with the square of the number of key terms no passage mentions, less UNMET_PENALTY
+    for each unmet need. One unknown word may be a paraphrase ("Latin American" for
+    "Latin-American"); two or more mean the question is about something the passages are not.
+    A need is not a matter of wording: a "when" answered without a date does not answer."""
     if best_score is None:
         return float("-inf")
-    return best_score - penalty * missing**2
+    return best_score - penalty * missing**2 - UNMET_PENALTY * unmet
 
 
 def select_sentences(scored: Sequence[ScoredSentence], limit: int = 3, margin: float = 0.3, max_chars: int = 900) -> list[ScoredSentence]:
@@ -977,16 +1025,17 @@ class ExtractiveGenerator(Generator):
         scored = score_sentences(question, hits, self.embedder, self.options.get("passages"))
         chosen = select_sentences(scored, limit=int(self.options.get("max_sentences", 3)))
         chosen = follow_announcements(chosen, scored, hits)
-        missing = missing_key_terms(question, hits) + unmet_needs(question, [s.text for s in chosen])
+        missing = missing_key_terms(question, hits)
+        unmet = unmet_needs(question, [s.text for s in chosen], hits)
         best = scored[0].score if scored else None
-        evidence = evidence_score(best, len(missing))
-        diagnostics = {"best_score": best, "missing": missing}
+        evidence = evidence_score(best, len(missing), unmet=len(unmet))
+        diagnostics = {"best_score": best, "missing": missing, "unmet": unmet}
         if evidence < threshold:
             why = f"evidence {evidence:.2f} is below the threshold {threshold:.2f}"
             if best is None:
                 why = "the passages hold no whole sentence to quote"
-            elif missing:
-                why += f"; the passages lack {', '.join(missing)}"
+            elif missing or unmet:
+                why += f"; the passages lack {', '.join(missing + unmet)}"
             # No candidate sentence at all gives -inf, which JSON cannot carry: report None.
             shown = evidence if best is not None else None
             return abstention(question, hits, why, self.name, evidence=shown, diagnostics=diagnostics)
