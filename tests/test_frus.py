@@ -214,7 +214,18 @@ def test_paragraph_ids_are_readable_and_unique_within_each_document():
     for d in documents().values():
         ids = [p.id for p in d.paragraphs]
         assert len(ids) == len(set(ids)), d.id
-        assert [p.ordinal for p in d.paragraphs] == list(range(1, len(ids) + 1))
+        headed = d.paragraphs[0].kind == "heading"  # the printed heading comes first, as ordinal 0
+        assert [p.ordinal for p in d.paragraphs] == list(range(0 if headed else 1, len(ids) + (0 if headed else 1)))
+
+
+def test_the_printed_heading_is_a_passage_naming_the_document_and_its_date():
+    heading = documents()[f"{VOLUME}-d104"].paragraphs[0]
+    assert heading.kind == "heading" and heading.id == f"{VOLUME}-d104/heading"
+    assert heading.text == "104. National Security Council Report / NSC 5607 / STATEMENT OF POLICY ON EAST-WEST EXCHANGES / Washington, June 29, 1956."
+    assert heading.first_page == 243
+    memorandum = documents()[f"{VOLUME}-d106"].paragraphs[0]
+    assert memorandum.text.count("September 18, 1956") == 1  # the dateline is not repeated
+    assert documents()[f"{VOLUME}-d107"].paragraphs[0].kind == "body"  # an editorial note has no heading passage
 
 
 def test_offsets_are_the_span_of_the_paragraph_element_in_the_file():

@@ -184,9 +184,6 @@ def test_objectives_question_cites_tei_paragraph_page_and_url(frus_retriever):
     assert text.startswith("<item>To stimulate nationalism") and text.endswith("</item>")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the TEI reader gives no heading passage "
-                   "('104. National Security Council Report / NSC 5607') as the text reader does: 'NSC 5607' "
-                   "is only in extra['header'], so no passage of d104 names it")
 def test_who_issued_nsc_5607_is_answered_from_the_tei_document(frus_retriever):
     record = eval_questions()["nsc-001"]  # "Which body issued NSC 5607?"
     hits = frus_retriever.search(record["question"], k=3, doc_ids=[VOLUME])

@@ -384,6 +384,7 @@ class _DocumentReader:
         self.container = self.document
         self.attachments: list[_Container] = []
         self.text_pages: list[int] = []
+        self.head: tuple[ET.Element, int | None] | None = None  # the <head> and the page it is on
 
     # -- the walk ------------------------------------------------------------------------------
 
@@ -394,6 +395,7 @@ class _DocumentReader:
         for child in self.div:  # in order, so a page break before the head counts for it
             if heads and child is heads[0]:
                 title = self._meta_text(child)
+                self.head = (child, self.page)
             else:
                 self._block(child)
         self.container.header.extend(self.pending_headings)
@@ -557,6 +559,9 @@ class _DocumentReader:
 
     def _document(self, title: str) -> Document:
         paragraphs = self._paragraphs()
+        heading = self._heading_paragraph(title)
+        if heading is not None:
+            paragraphs.insert(0, heading)
         pages = [self.text_pages[0], max(self.text_pages)] if self.text_pages else None
         date, place = self._date_and_place()
         source = {
@@ -582,6 +587,25 @@ class _DocumentReader:
             collection=COLLECTION,
             source=source,
             extra=self._extra(number),
+        )
+
+    def _heading_paragraph(self, title: str) -> Paragraph | None:
+        """The printed heading as a passage of its own, as the text reader keeps it: "104.
+        National Security Council Report / NSC 5607 / ... / Washington, June 29, 1956." answers
+        who wrote to whom, and when. An editorial note's heading says nothing: none for it."""
+        if self.head is None or not title or self.div.get("subtype") == "editorial-note":
+            return None
+        element, page = self.head
+        dateline = " ".join(plain_text(d) for d in self.document.datelines[:1])
+        if dateline.rstrip(". ") in title:
+            dateline = ""  # a memorandum's title often carries it already
+        text = " / ".join(line for line in [title, *self.document.header, dateline] if line.strip())
+        start, end = self.parsed.span(element)
+        page = page or (self.text_pages[0] if self.text_pages else None)
+        return Paragraph(
+            id=f"{self.doc_id}/heading", doc_id=self.doc_id, section_id="heading", section_label="Heading",
+            section_title="Heading", label="", ordinal=0, text=text, first_page=page, last_page=page,
+            start=start, end=end, kind="heading",
         )
 
     def _date_and_place(self) -> tuple[str, str]:
