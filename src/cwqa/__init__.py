@@ -1,2 +1,2 @@
 """cwqa: question answering over Cold War diplomatic documents."""
-__version__ = "0.1.0"
+__version__ = "0.2.0"

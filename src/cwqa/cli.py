@@ -62,7 +62,8 @@ def cmd_ask(args, settings) -> int:
         raise QueryError("the question is empty")
     retriever = _retriever(settings)
     hits = retriever.search(
-        args.question, k=args.k, mode=args.mode, doc_ids=args.doc, date_from=args.date_from, date_to=args.date_to
+        args.question, k=args.k, mode=args.mode, doc_ids=args.doc, date_from=args.date_from, date_to=args.date_to,
+        rerank=args.rerank,
     )
     answer = None
     if args.generator and args.generator != "none":
@@ -158,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", action="append", help="only this document id (or volume id); repeatable")
     ask.add_argument("--from", dest="date_from", help="only documents dated on or after YYYY[-MM[-DD]]")
     ask.add_argument("--to", dest="date_to", help="only documents dated on or before YYYY[-MM[-DD]]")
+    ask.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
+                     help="reorder the first passages with a small language model (slower; default: the rerank setting)")
     ask.add_argument("--generator", help="answer generator (see `cwqa generators`); 'none' for passages only")
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(run=cmd_ask)

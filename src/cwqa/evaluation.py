@@ -393,14 +393,17 @@ def evaluate_system(
     return SystemResult(system, summarise(judged, latencies), judged, rankings, latencies)
 
 
-def mode_system(retriever, mode: str) -> System:
-    """One retrieval mode of the real index as a System."""
+def mode_system(retriever, mode: str, rerank: bool = False) -> System:
+    """One retrieval mode of the real index as a System (reranked or not, whatever the settings say)."""
 
     def search(question: str, k: int) -> list[Ranked]:
-        return [Ranked(hit.chunk.id, hit.chunk.text, hit.score) for hit in retriever.search(question, k=k, mode=mode)]
+        hits = retriever.search(question, k=k, mode=mode, rerank=rerank)
+        return [Ranked(hit.chunk.id, hit.chunk.text, hit.score) for hit in hits]
 
     passages = [(chunk.id, chunk.text) for chunk in retriever.chunks]
-    return System(mode, "mode", passages, search, f"cwqa {mode} over the structure-aware index")
+    name = f"{mode}+rerank" if rerank else mode
+    described = f"cwqa {mode} over the structure-aware index" + (", reranked by a language model" if rerank else "")
+    return System(name, "mode", passages, search, described)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,6 +567,7 @@ def run_evaluation(
     retriever=None,
     progress: Progress | None = None,
     log: Log = lambda message: None,
+    rerank: bool = False,
 ) -> EvaluationResult:
     """Evaluate retrieval modes (and baselines, and a generator's answers) on a question set.
 
@@ -571,6 +575,8 @@ def run_evaluation(
     `progress(stage, done, total)` is called as questions are run; stages are "index", the mode and
     baseline names, and "answers (<generator>)". With `write`, the report files go to `out_dir`
     (default eval/reports/<timestamp>/). `limit` keeps the first N questions (quick runs).
+    With `rerank`, the first mode is also run reranked ("hybrid+rerank"); the plain modes are
+    never reranked, so their rows mean the same whatever the settings.
     """
     modes = list(dict.fromkeys(modes))
     unknown = [mode for mode in modes if mode not in MODES]
@@ -589,6 +595,8 @@ def run_evaluation(
         if progress:
             progress("index", 1, 1)
     systems = [mode_system(retriever, mode) for mode in modes]
+    if rerank:
+        systems.insert(1, mode_system(retriever, modes[0], rerank=True))
     if baselines:
         log("building the baselines in memory")
         systems += baseline_systems(settings.corpus_dir, retriever.embedder)
@@ -833,6 +841,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", help="also score this generator's answers (see `cwqa generators`)")
     parser.add_argument("--unanswerable", type=Path, default=DEFAULT_UNANSWERABLE, help="unanswerable questions, for --generator")
     parser.add_argument("--limit", type=int, help="only the first N questions (a quick run)")
+    parser.add_argument("--rerank", action="store_true", help="also run the first mode reranked by the language model (slow)")
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -868,6 +877,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         limit=args.limit,
         progress=progress,
         log=say,
+        rerank=args.rerank,
     )
     if args.json:
         print(json.dumps(result.report, ensure_ascii=False, indent=1))

@@ -17,6 +17,8 @@ is ever downloaded: the model must be on disk.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import os
 import threading
@@ -77,15 +79,35 @@ def load_model(folder: str, gguf_file: str | None):
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # the GGUF conversion bar would flood a CLI's stderr
+        hf_logging.disable_progress_bar()  # the download and loading bars
         extra = {"gguf_file": gguf_file} if gguf_file else {}
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
-        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32, **extra)
+        with _quiet_gguf_conversion():
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+            model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32, **extra)
     except Exception as error:  # loading raises many kinds; the user needs one line
         where = f"{folder}/{gguf_file}" if gguf_file else folder
         raise BackendError(f"local: could not load the model from {where} ({type(error).__name__}: {str(error).splitlines()[0][:160]})")
     model.eval()
     return tokenizer, model
+
+
+@contextlib.contextmanager
+def _quiet_gguf_conversion():
+    """transformers draws its own progress bar while converting a GGUF file, whatever its logging
+    settings say; on a CLI's stderr that is a screenful of noise. Silence it while loading."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is not None:
+        gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        if original is not None:
+            gguf_utils.tqdm = original
 
 
 class LocalGenerator(Generator):

@@ -701,7 +701,7 @@ K_CHOICES = (1, 20)  # the sidebar slider's range
 
 
 def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Sequence[str]) -> dict:
-    """Search options from query parameters (k, mode, docs, gen), checked; defaults from settings."""
+    """Search options from query parameters (k, mode, docs, gen, rerank), checked; defaults from settings."""
     from .config import MODES
 
     def single(name):
@@ -710,7 +710,13 @@ def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Seque
             value = value[-1] if value else None
         return value
 
-    prefs = {"k": settings.k, "mode": settings.mode, "docs": [], "gen": settings.generator if settings.generator in generators else "none"}
+    prefs = {
+        "k": settings.k,
+        "mode": settings.mode,
+        "docs": [],
+        "gen": settings.generator if settings.generator in generators else "none",
+        "rerank": bool(settings.rerank),
+    }
     try:
         k = int(single("k"))
         prefs["k"] = min(max(k, K_CHOICES[0]), K_CHOICES[1])
@@ -725,16 +731,20 @@ def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Seque
     prefs["docs"] = [d for d in wanted if d in doc_ids]
     if single("gen") in generators:
         prefs["gen"] = single("gen")
+    if single("rerank") in ("0", "1"):
+        prefs["rerank"] = single("rerank") == "1"
     return prefs
 
 
 def url_params(question: str, prefs: dict) -> dict:
-    """Query parameters for a result page: q, k, mode, docs (comma-separated) and gen."""
+    """Query parameters for a result page: q, k, mode, docs (comma-separated), gen and rerank."""
     params = {"q": question, "k": str(prefs["k"]), "mode": prefs["mode"]}
     if prefs.get("docs"):
         params["docs"] = ",".join(prefs["docs"])
     if prefs.get("gen") and prefs["gen"] != "none":
         params["gen"] = prefs["gen"]
+    if prefs.get("rerank"):
+        params["rerank"] = "1"
     return params
 
 
