@@ -233,15 +233,15 @@ def test_export_name_is_a_safe_slug():
 
 def test_prefs_come_from_the_url_and_bad_values_fall_back_to_settings():
     settings = Settings()
-    prefs = pr.read_prefs({"k": "8", "mode": "bm25", "docs": "nsc-5607,nope", "gen": "x"}, settings, ["nsc-5607"], ["none"])
-    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none"}
-    prefs = pr.read_prefs({"k": "lots", "mode": "magic"}, settings, [], ["none"])
-    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode
+    prefs = pr.read_prefs({"k": "8", "mode": "bm25", "docs": "nsc-5607,nope", "gen": "x", "rerank": "1"}, settings, ["nsc-5607"], ["none"])
+    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none", "rerank": True}
+    prefs = pr.read_prefs({"k": "lots", "mode": "magic", "rerank": "maybe"}, settings, [], ["none"])
+    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode and prefs["rerank"] is settings.rerank
     assert pr.read_prefs({"k": "999"}, settings, [], ["none"])["k"] == pr.K_CHOICES[1]
 
 
 def test_url_params_round_trip_through_read_prefs():
-    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive"}
+    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive", "rerank": True}
     params = pr.url_params("why?", prefs)
     assert params["q"] == "why?"
     assert pr.read_prefs(params, Settings(), ["a", "b"], ["none", "extractive"]) == prefs

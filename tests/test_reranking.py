@@ -37,7 +37,7 @@ def test_blend_adds_the_scaled_likelihood_to_the_share_of_the_best_retrieval_sco
 
 
 def test_reranked_hits_are_renumbered_and_marked(hits):
-    reranked = rerank_hits(hits, [-4.0, -1.0, -2.0], weight=1.0)
+    reranked = rerank_hits(hits, [-4.0, -1.0, -1.5], weight=1.0)
     assert [hit.rank for hit in reranked] == [1, 2, 3]
     assert [hit.chunk.id for hit in reranked] == [hits[1].chunk.id, hits[2].chunk.id, hits[0].chunk.id]
     assert all(hit.mode == "hybrid+rerank" for hit in reranked)
