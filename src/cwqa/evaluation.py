@@ -504,11 +504,12 @@ def baseline_systems(corpus_dir: Path, embedder) -> list[System]:
 
 def answer_section(
     retriever, questions: Sequence[Question], unanswerable: Sequence[Question], name: str, settings: Settings,
-    progress: Progress | None = None,
+    progress: Progress | None = None, rerank: bool = False,
 ) -> dict:
     """Answer metrics of one generator over the answerable and unanswerable questions.
 
-    Each question is answered as `cwqa ask` answers it (settings.mode, settings.k passages), then
+    Each question is answered as `cwqa ask` answers it (settings.mode, settings.k passages,
+    reranked with `rerank`), then
     cwqa.generation.answer_metrics scores the answers; a cited passage counts as relevant by the
     same judgement as the retrieval metrics. Values are None when their denominator is zero (for
     example abstain_recall without unanswerable questions).
@@ -520,14 +521,14 @@ def answer_section(
     relevance = Relevance(everything)
     answers, relevant_chunks = {}, {}
     for done, question in enumerate(everything, start=1):
-        hits = retriever.search(question.question, k=settings.k, mode=settings.mode)
+        hits = retriever.search(question.question, k=settings.k, mode=settings.mode, rerank=rerank)
         answers[question.id] = generate_answer(generator, question.question, hits, embedder=retriever.embedder)
         relevant_chunks[question.id] = {hit.chunk.id for hit in hits if relevance.relevant(question.id, hit.chunk.text)}
         if progress:
             progress(f"answers ({name})", done, len(everything))
     gold = {question.id: list(question.quotes) for question in everything}
     metrics = answer_metrics(answers, gold, relevant_chunks, share=PARTIAL_MATCH)
-    section = {"generator": name, "mode": settings.mode, "k": settings.k}
+    section = {"generator": name, "mode": settings.mode + ("+rerank" if rerank else ""), "k": settings.k}
     section.update({key: None if metrics.get(key) is None else round(metrics[key], 4) for key in ANSWER_KEYS})
     section["answerable"] = len(questions)
     section["unanswerable"] = len(unanswerable)
@@ -575,8 +576,9 @@ def run_evaluation(
     `progress(stage, done, total)` is called as questions are run; stages are "index", the mode and
     baseline names, and "answers (<generator>)". With `write`, the report files go to `out_dir`
     (default eval/reports/<timestamp>/). `limit` keeps the first N questions (quick runs).
-    With `rerank`, the first mode is also run reranked ("hybrid+rerank"); the plain modes are
-    never reranked, so their rows mean the same whatever the settings.
+    With `rerank`, the first mode is also run reranked ("hybrid+rerank"), and a generator answers
+    from reranked passages; the plain modes are never reranked, so their rows mean the same
+    whatever the settings.
     """
     modes = list(dict.fromkeys(modes))
     unknown = [mode for mode in modes if mode not in MODES]
@@ -610,7 +612,7 @@ def run_evaluation(
             f"{system.name}: hit@5 {metrics['hit@5']:.3f}, mrr@10 {metrics['mrr@10']:.3f} "
             f"({len(questions)} questions, {time.perf_counter() - started:.1f} s)"
         )
-    answers = answer_section(retriever, questions, unanswerable, generator, settings, progress) if generator else None
+    answers = answer_section(retriever, questions, unanswerable, generator, settings, progress, rerank) if generator else None
     report = build_report(results, retriever, settings, questions_path, len(questions), k, answers)
     result = EvaluationResult(report, results)
     if write:
@@ -841,7 +843,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", help="also score this generator's answers (see `cwqa generators`)")
     parser.add_argument("--unanswerable", type=Path, default=DEFAULT_UNANSWERABLE, help="unanswerable questions, for --generator")
     parser.add_argument("--limit", type=int, help="only the first N questions (a quick run)")
-    parser.add_argument("--rerank", action="store_true", help="also run the first mode reranked by the language model (slow)")
+    parser.add_argument("--rerank", action="store_true", help="also run the first mode reranked by the language model, and answer from it (slow)")
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
