@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -736,19 +737,13 @@ def _mentioned(word: str, pool: set[str]) -> bool:
     # by "Communist" (all but the last letter shared); "Straits" is not by "strategic".
     if word in pool or len(word) < 4:
         return word in pool or len(word) < 2
-    return any(
-        len(other) >= 4 and (word.startswith(other) or other.startswith(word) or _shared_prefix(word, other) >= min(len(word), len(other)) - 1)
-        for other in pool
-    )
+    return any(len(other) >= 4 and _same_stem(word, other) for other in pool)
 
 
-def _shared_prefix(a: str, b: str) -> int:
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return length
+def _same_stem(word: str, other: str) -> bool:
+    if word.startswith(other) or other.startswith(word):
+        return True
+    return len(os.path.commonprefix([word, other])) >= min(len(word), len(other)) - 1
 
 
 def lexical_overlap(question_terms: set[str], sentence_terms: set[str], weights: Mapping[str, float]) -> float:
