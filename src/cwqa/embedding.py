@@ -75,7 +75,7 @@ class Embedder:
         the vector is the same. Models with prompts (e.g. E5's "query: ") take the full path,
         which adds them.
         """
-        if self.model.prompts and any(self.model.prompts.values()) or not hasattr(self.model, "preprocess"):
+        if (self.model.prompts and any(self.model.prompts.values())) or not hasattr(self.model, "preprocess"):
             return self.encode([text])
         import torch
 
