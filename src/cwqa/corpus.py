@@ -81,6 +81,19 @@ def format_pages(first: int | None, last: int | None) -> str:
     return f"pp. {first}–{last}"
 
 
+def heading_paragraph(doc_id: str, text: str, page: int | None, span: tuple[int, int]) -> Paragraph:
+    """A document's printed heading lines as its first passage ('{doc_id}/heading', ordinal 0).
+
+    Every reader keeps one: "The Chargé in Moscow (Kennan) to the Secretary of State" answers
+    who wrote to whom, which no body paragraph says.
+    """
+    return Paragraph(
+        id=f"{doc_id}/heading", doc_id=doc_id, section_id="heading", section_label="Heading",
+        section_title="Heading", label="", ordinal=0, text=text,
+        first_page=page, last_page=page, start=span[0], end=span[1], kind="heading",
+    )
+
+
 def paragraph_mark(paragraph: Paragraph) -> str:
     """How a paragraph is named inside its section: '¶(b)', '¶9', or 'para. 3' when unlabeled."""
     if paragraph.label:
@@ -440,11 +453,7 @@ def parse_text_document(text: str, meta: dict, path: Path) -> Document:
         # (Kennan) to the Secretary of State") answers who-wrote-to-whom questions: keep it
         # searchable as a passage of its own, cleaned like the body.
         heading_text = " / ".join(_FOOTNOTE_MARK.sub("", line) if strip_footnotes else line for line in header)
-        paragraphs.insert(0, Paragraph(
-            id=f"{doc_id}/heading", doc_id=doc_id, section_id="heading", section_label="Heading",
-            section_title="Heading", label="", ordinal=0, text=heading_text,
-            first_page=pages[0], last_page=pages[0], start=header_span[0], end=header_span[1], kind="heading",
-        ))
+        paragraphs.insert(0, heading_paragraph(doc_id, heading_text, pages[0], header_span))
     extra = {"header": header, **_read_trailer(trailer)}
     return Document(
         id=doc_id,

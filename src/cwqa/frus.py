@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from .corpus import Document, Paragraph, read_source_text
+from .corpus import Document, Paragraph, heading_paragraph, read_source_text
 from .errors import CorpusError
 
 COLLECTION = "Foreign Relations of the United States"
@@ -600,13 +600,8 @@ class _DocumentReader:
         if dateline.rstrip(". ") in title:
             dateline = ""  # a memorandum's title often carries it already
         text = " / ".join(line for line in [title, *self.document.header, dateline] if line.strip())
-        start, end = self.parsed.span(element)
         page = page or (self.text_pages[0] if self.text_pages else None)
-        return Paragraph(
-            id=f"{self.doc_id}/heading", doc_id=self.doc_id, section_id="heading", section_label="Heading",
-            section_title="Heading", label="", ordinal=0, text=text, first_page=page, last_page=page,
-            start=start, end=end, kind="heading",
-        )
+        return heading_paragraph(self.doc_id, text, page, self.parsed.span(element))
 
     def _date_and_place(self) -> tuple[str, str]:
         """ISO date from the dateline, else from the document's date range.
