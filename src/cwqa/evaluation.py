@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Sequence
 
-from .config import MODES, Settings
+from .config import MODES, RERANK_POLICIES, Settings, rerank_policy
 from .errors import CwqaError
 
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
@@ -393,17 +393,25 @@ def evaluate_system(
     return SystemResult(system, summarise(judged, latencies), judged, rankings, latencies)
 
 
-def mode_system(retriever, mode: str, rerank: bool = False) -> System:
-    """One retrieval mode of the real index as a System (reranked or not, whatever the settings say)."""
+RERANK_SUFFIX = {"off": "", "auto": "+auto-rerank", "on": "+rerank"}
+RERANK_DESCRIPTION = {
+    "off": "",
+    "auto": ", reranked by a language model when its leader is unclear",
+    "on": ", reranked by a language model",
+}
+
+
+def mode_system(retriever, mode: str, rerank: str = "off") -> System:
+    """One retrieval mode of the real index as a System, under a rerank policy whatever the
+    settings say; its name carries the policy ("hybrid", "hybrid+auto-rerank", "hybrid+rerank")."""
 
     def search(question: str, k: int) -> list[Ranked]:
         hits = retriever.search(question, k=k, mode=mode, rerank=rerank)
         return [Ranked(hit.chunk.id, hit.chunk.text, hit.score) for hit in hits]
 
     passages = [(chunk.id, chunk.text) for chunk in retriever.chunks]
-    name = f"{mode}+rerank" if rerank else mode
-    described = f"cwqa {mode} over the structure-aware index" + (", reranked by a language model" if rerank else "")
-    return System(name, "mode", passages, search, described)
+    described = f"cwqa {mode} over the structure-aware index{RERANK_DESCRIPTION[rerank]}"
+    return System(mode + RERANK_SUFFIX[rerank], "mode", passages, search, described)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,12 +512,12 @@ def baseline_systems(corpus_dir: Path, embedder) -> list[System]:
 
 def answer_section(
     retriever, questions: Sequence[Question], unanswerable: Sequence[Question], name: str, settings: Settings,
-    progress: Progress | None = None, rerank: bool = False,
+    progress: Progress | None = None, rerank: str = "off",
 ) -> dict:
     """Answer metrics of one generator over the answerable and unanswerable questions.
 
-    Each question is answered as `cwqa ask` answers it (settings.mode, settings.k passages,
-    reranked with `rerank`), then
+    Each question is answered as `cwqa ask` answers it (settings.mode, settings.k passages, the
+    `rerank` policy), then
     cwqa.generation.answer_metrics scores the answers; a cited passage counts as relevant by the
     same judgement as the retrieval metrics. Values are None when their denominator is zero (for
     example abstain_recall without unanswerable questions).
@@ -528,7 +536,7 @@ def answer_section(
             progress(f"answers ({name})", done, len(everything))
     gold = {question.id: list(question.quotes) for question in everything}
     metrics = answer_metrics(answers, gold, relevant_chunks, share=PARTIAL_MATCH)
-    section = {"generator": name, "mode": settings.mode + ("+rerank" if rerank else ""), "k": settings.k}
+    section = {"generator": name, "mode": settings.mode + RERANK_SUFFIX[rerank], "k": settings.k}
     section.update({key: None if metrics.get(key) is None else round(metrics[key], 4) for key in ANSWER_KEYS})
     section["answerable"] = len(questions)
     section["unanswerable"] = len(unanswerable)
@@ -568,7 +576,7 @@ def run_evaluation(
     retriever=None,
     progress: Progress | None = None,
     log: Log = lambda message: None,
-    rerank: bool = False,
+    rerank: str | bool | None = None,
 ) -> EvaluationResult:
     """Evaluate retrieval modes (and baselines, and a generator's answers) on a question set.
 
@@ -576,10 +584,11 @@ def run_evaluation(
     `progress(stage, done, total)` is called as questions are run; stages are "index", the mode and
     baseline names, and "answers (<generator>)". With `write`, the report files go to `out_dir`
     (default eval/reports/<timestamp>/). `limit` keeps the first N questions (quick runs).
-    With `rerank`, the first mode is also run reranked ("hybrid+rerank"), and a generator answers
-    from reranked passages; the plain modes are never reranked, so their rows mean the same
-    whatever the settings.
+    `rerank` is a policy (default: the settings', "auto"): unless it is "off", the first mode is
+    also run under it ("hybrid+auto-rerank", "hybrid+rerank"), and a generator answers as that
+    row ranks. The plain mode rows are never reranked, so they mean the same whatever the settings.
     """
+    rerank = rerank_policy(settings.rerank if rerank is None else rerank)
     modes = list(dict.fromkeys(modes))
     unknown = [mode for mode in modes if mode not in MODES]
     if unknown or not modes:
@@ -597,8 +606,8 @@ def run_evaluation(
         if progress:
             progress("index", 1, 1)
     systems = [mode_system(retriever, mode) for mode in modes]
-    if rerank:
-        systems.insert(1, mode_system(retriever, modes[0], rerank=True))
+    if rerank != "off":
+        systems.insert(1, mode_system(retriever, modes[0], rerank))
     if baselines:
         log("building the baselines in memory")
         systems += baseline_systems(settings.corpus_dir, retriever.embedder)
@@ -843,7 +852,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", help="also score this generator's answers (see `cwqa generators`)")
     parser.add_argument("--unanswerable", type=Path, default=DEFAULT_UNANSWERABLE, help="unanswerable questions, for --generator")
     parser.add_argument("--limit", type=int, help="only the first N questions (a quick run)")
-    parser.add_argument("--rerank", action="store_true", help="also run the first mode reranked by the language model, and answer from it (slow)")
+    parser.add_argument(
+        "--rerank", nargs="?", const="on", choices=RERANK_POLICIES, default=None,
+        help="rerank policy of the extra first-mode row and the answers: auto (the default setting), on (alone: "
+        "always; slow) or off (no extra row)",
+    )
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:

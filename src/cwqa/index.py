@@ -466,4 +466,4 @@ def open_retriever(settings: Settings, progress: Progress | None = None, log: Lo
     from .retrieval import Retriever
 
     loaded = ensure_index(settings, progress=progress, log=log)
-    return Retriever(loaded, get_embedder(settings.model), settings)
+    return Retriever(loaded, get_embedder(settings.model), settings, log=log)

@@ -702,7 +702,7 @@ K_CHOICES = (1, 20)  # the sidebar slider's range
 
 def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Sequence[str]) -> dict:
     """Search options from query parameters (k, mode, docs, gen, rerank), checked; defaults from settings."""
-    from .config import MODES
+    from .config import MODES, rerank_policy
 
     def single(name):
         value = params.get(name)
@@ -715,7 +715,7 @@ def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Seque
         "mode": settings.mode,
         "docs": [],
         "gen": settings.generator if settings.generator in generators else "none",
-        "rerank": bool(settings.rerank),
+        "rerank": settings.rerank,
     }
     try:
         k = int(single("k"))
@@ -731,20 +731,23 @@ def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Seque
     prefs["docs"] = [d for d in wanted if d in doc_ids]
     if single("gen") in generators:
         prefs["gen"] = single("gen")
-    if single("rerank") in ("0", "1"):
-        prefs["rerank"] = single("rerank") == "1"
+    try:
+        prefs["rerank"] = rerank_policy(single("rerank")) if single("rerank") is not None else prefs["rerank"]
+    except ValueError:
+        pass
     return prefs
 
 
 def url_params(question: str, prefs: dict) -> dict:
-    """Query parameters for a result page: q, k, mode, docs (comma-separated), gen and rerank."""
+    """Query parameters for a result page: q, k, mode, docs (comma-separated), gen and rerank
+    (a policy, left out when it is "auto", the default)."""
     params = {"q": question, "k": str(prefs["k"]), "mode": prefs["mode"]}
     if prefs.get("docs"):
         params["docs"] = ",".join(prefs["docs"])
     if prefs.get("gen") and prefs["gen"] != "none":
         params["gen"] = prefs["gen"]
-    if prefs.get("rerank"):
-        params["rerank"] = "1"
+    if prefs.get("rerank", "auto") != "auto":
+        params["rerank"] = prefs["rerank"]
     return params
 
 
