@@ -37,7 +37,8 @@ def sweep_one(settings, tokens: int, prefix: bool, questions: Path, limit: int |
         retriever = open_retriever(local)
         build_s = time.perf_counter() - started
         result = run_evaluation(
-            local, questions_path=questions, modes=MODES, k=10, baselines=False, write=False, limit=limit, retriever=retriever
+            local, questions_path=questions, modes=MODES, k=10, baselines=False, write=False, limit=limit, retriever=retriever,
+            rerank="off",  # the sweep compares chunkings; the language model would only add minutes
         )
     words = [len(chunk.text.split()) for chunk in retriever.chunks]
     return {
