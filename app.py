@@ -515,6 +515,12 @@ def evaluation_page() -> None:
         generators, _, _ = generator_options()
         limit = st.number_input("Questions (0 = all)", min_value=0, value=0, step=10, key="eval_limit")
         baselines = st.checkbox("Also run the naive baselines", value=True, key="eval_baselines")
+        policy = SETTINGS.rerank if SETTINGS.rerank != "off" else "auto"
+        reranked = st.checkbox(
+            f"Also run hybrid reranked by the language model {RERANK_LABELS[policy].lower()} (minutes)",
+            value=SETTINGS.rerank != "off",
+            key="eval_rerank",
+        )
         generator = st.selectbox("Also score answers of", generators, key="eval_gen")
         if st.button("Run evaluation", icon=":material/play_arrow:", disabled=RETRIEVER is None, key="eval_run"):
             bar = st.progress(0.0, text="Starting…")
@@ -534,6 +540,7 @@ def evaluation_page() -> None:
                         limit=int(limit) or None,
                         retriever=RETRIEVER,
                         progress=progress,
+                        rerank=policy if reranked else "off",
                     )
             except Exception as error:  # a failed run is reported; the last report stays shown
                 notice("error", f"The evaluation failed: {pr.one_line(error)}")
