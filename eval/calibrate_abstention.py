@@ -121,9 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unanswerable", type=Path, default=ROOT / "eval" / "unanswerable.jsonl")
     parser.add_argument("--max-false-abstain", type=float, default=0.05)
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
+    parser.add_argument("--rerank", choices=["off", "auto", "on"], default="off",
+                        help="rerank policy of the retrieval (default off: the threshold was chosen on unreranked passages)")
     args = parser.parse_args(argv)
 
-    settings = load_settings().replace(index_dir=args.index_dir, corpus_dir=args.corpus_dir)
+    settings = load_settings().replace(index_dir=args.index_dir, corpus_dir=args.corpus_dir, rerank=args.rerank)
     k = args.k or settings.k
     started = time.time()
     retriever = open_retriever(settings, log=lambda message: print(message, file=sys.stderr))
