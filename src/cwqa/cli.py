@@ -82,6 +82,8 @@ def cmd_ask(args, settings) -> int:
     if answer is not None:
         print(answer.render_text() if hasattr(answer, "render_text") else answer.text)
         print()
+    if hits[0].mode.endswith("+rerank"):
+        _say("passages reordered by the language model")  # stderr: stdout stays the passages
     for hit in hits:
         print(f"[{hit.rank}] {hit.citation}  (score {hit.score:.3f})")
         if hit.chunk.url:
