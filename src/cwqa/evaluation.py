@@ -584,9 +584,9 @@ def run_evaluation(
     `progress(stage, done, total)` is called as questions are run; stages are "index", the mode and
     baseline names, and "answers (<generator>)". With `write`, the report files go to `out_dir`
     (default eval/reports/<timestamp>/). `limit` keeps the first N questions (quick runs).
-    `rerank` is a policy (default: the settings', "auto"): unless it is "off", the first mode is
-    also run under it ("hybrid+auto-rerank", "hybrid+rerank"), and a generator answers as that
-    row ranks. The plain mode rows are never reranked, so they mean the same whatever the settings.
+    `rerank` is a policy (default: the settings', "auto"): when it can rerank the first mode
+    ("auto" only reranks hybrid), that mode is also run under it ("hybrid+auto-rerank",
+    "hybrid+rerank"), and a generator answers as that row ranks. The plain mode rows are never reranked, so they mean the same whatever the settings.
     """
     rerank = rerank_policy(settings.rerank if rerank is None else rerank)
     modes = list(dict.fromkeys(modes))
@@ -606,7 +606,9 @@ def run_evaluation(
         if progress:
             progress("index", 1, 1)
     systems = [mode_system(retriever, mode) for mode in modes]
-    if rerank != "off":
+    from .retrieval import should_rerank
+
+    if should_rerank(rerank, modes[0], clear=False):  # a policy that can rerank the first mode at all
         systems.insert(1, mode_system(retriever, modes[0], rerank))
     if baselines:
         log("building the baselines in memory")
