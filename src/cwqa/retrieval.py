@@ -124,9 +124,7 @@ def leader_is_clear(dense: list[tuple[int, float]], lexical: list[tuple[int, flo
     questions) brings the whole set from 0.79 to 0.85, nearly as much as reranking everything
     (README, "How retrieval works").
     """
-    if dense and lexical and dense[0][0] == lexical[0][0]:
-        return True
-    if len(fused) < 2:
+    if (dense and lexical and dense[0][0] == lexical[0][0]) or len(fused) < 2:
         return True
     top, second = fused[0][1], fused[1][1]
     return top > 0 and (top - second) / top >= margin
@@ -295,8 +293,7 @@ class Retriever:
             weight = self.settings.dense_weight
             ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[None, 0.0])
         policy = rerank_policy(self.settings.rerank if rerank is None else rerank)
-        clear = mode == "hybrid" and leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin)
-        rerank = should_rerank(policy, mode, clear) and not (policy == "auto" and self.reranker_missing)
+        rerank = should_rerank(policy, mode, leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin))
         hits = [
             Hit(
                 rank=rank,
@@ -316,6 +313,8 @@ class Retriever:
         from .errors import ConfigError
         from .reranking import get_reranker
 
+        if self.reranker_missing and policy != "on":
+            return hits
         try:
             reranker = get_reranker(self.settings)
         except ConfigError as error:
