@@ -164,6 +164,21 @@ def remember(name: str, key: str) -> None:
     st.session_state.prefs[name] = st.session_state[key]
 
 
+def option_radio(label: str, name: str, options: tuple[str, ...], labels: dict[str, str], help: str) -> None:
+    """A horizontal radio for one search option, starting from and remembered in the prefs."""
+    st.radio(
+        label,
+        options,
+        index=options.index(st.session_state.prefs[name]),
+        format_func=labels.get,
+        horizontal=True,
+        key=f"opt_{name}",
+        on_change=remember,
+        args=(name, f"opt_{name}"),
+        help=help,
+    )
+
+
 def ask_example(question: str) -> None:
     st.session_state["pending_question"] = question
 
@@ -174,27 +189,13 @@ def search_controls(doc_ids: list[str], titles: dict[str, str], generators: list
     with CONTROLS:
         st.subheader("Search")
         st.slider("Passages", *pr.K_CHOICES, value=prefs["k"], key="opt_k", on_change=remember, args=("k", "opt_k"))
-        st.radio(
-            "Retrieval mode",
-            MODES,
-            index=MODES.index(prefs["mode"]),
-            format_func=MODE_LABELS.get,
-            horizontal=True,
-            key="opt_mode",
-            on_change=remember,
-            args=("mode", "opt_mode"),
-            help="Hybrid fuses the dense (meaning) and BM25 (words) rankings.",
+        option_radio(
+            "Retrieval mode", "mode", MODES, MODE_LABELS,
+            "Hybrid fuses the dense (meaning) and BM25 (words) rankings.",
         )
-        st.radio(
-            "Rerank with a language model",
-            RERANK_POLICIES,
-            index=RERANK_POLICIES.index(prefs["rerank"]),
-            format_func=RERANK_LABELS.get,
-            horizontal=True,
-            key="opt_rerank",
-            on_change=remember,
-            args=("rerank", "opt_rerank"),
-            help="Reorders the first passages by how well each one predicts the question (SmolLM2-135M): "
+        option_radio(
+            "Rerank with a language model", "rerank", RERANK_POLICIES, RERANK_LABELS,
+            "Reorders the first passages by how well each one predicts the question (SmolLM2-135M): "
             "more often the right passage first, but several seconds a question. *When unsure* does it only "
             "when dense and keyword search disagree on the best passage and neither is clearly ahead.",
         )
