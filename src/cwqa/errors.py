@@ -19,3 +19,7 @@ class QueryError(CwqaError):
 
 class ConfigError(CwqaError):
     """A setting in the config file or the environment has a bad value."""
+
+
+class ModelError(CwqaError):
+    """A local language model is missing or cannot be loaded."""

@@ -35,11 +35,16 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__
-from .chunking import Chunk, chunk_documents
-from .config import Settings
-from .corpus import METADATA_SUFFIX, Document, corpus_files, file_sha256, load_corpus
+from .chunking import chunk_documents
+from .config import VERSION as __version__, Settings
+from .corpus import corpus_fingerprint, read_corpus
+from .dense import read_dense_index, write_dense_index
+from .documents import Coverage, IndexedDocument
+from .embedding import get_embedder
 from .errors import IndexFileError
+from .lexical import ANALYZER, load_bm25, write_bm25
+from .passages import Chunk
+from .text import split_sentences
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -52,15 +57,6 @@ SENTENCE_OFFSETS = "sentence_offsets.npy"
 EMBEDDING_KEYS = "embedding_keys.txt"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
-# Below this many passages exact search is fast enough (about 10 ms at 100k on 2 cores) and
-# exact; above it an HNSW graph keeps search in milliseconds. Measured by eval/bench.py.
-EXACT_SEARCH_LIMIT = 100_000
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 200  # 80 gave recall@10 0.83 at 10^6 (eval/bench.py); 200 gives 0.95
-# At 10^6 (efConstruction 200): efSearch 128 gives recall@10 0.955 at 1.1 ms p50, 256 gives 0.990
-# at 2.0 ms; the margin is worth a millisecond.
-HNSW_EF_SEARCH = 256
-
 Progress = Callable[[int, int], None]
 Log = Callable[[str], None]
 
@@ -92,7 +88,7 @@ class LoadedIndex:
     path: Path
     manifest: dict
     chunks: list[Chunk]
-    documents: list[dict]
+    documents: list[IndexedDocument]
     embeddings: np.ndarray
     sentences: np.ndarray
     sentence_offsets: np.ndarray
@@ -102,17 +98,6 @@ class LoadedIndex:
 
 # ---------------------------------------------------------------------------------------------
 # Fingerprints and status
-
-
-def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every document file and its metadata file, by file name."""
-    hashes = {}
-    for path in corpus_files(corpus_dir):
-        hashes[path.name] = file_sha256(path)
-        meta = path.with_name(path.name[: -len(path.suffix)] + METADATA_SUFFIX)
-        if meta.exists():
-            hashes[meta.name] = file_sha256(meta)
-    return hashes
 
 
 def current_build(index_dir: Path) -> Path | None:
@@ -157,6 +142,8 @@ def _stale_reasons(manifest: dict, settings: Settings) -> list[str]:
     reasons = []
     if manifest.get("format") != FORMAT_VERSION or manifest.get("cwqa_version") != __version__:
         reasons.append(f"built by cwqa {manifest.get('cwqa_version')}, this is {__version__}")
+    if manifest.get("analyzer") != ANALYZER:
+        reasons.append(f"BM25 analyzer changed ({manifest.get('analyzer')!r} → {ANALYZER!r})")
     for key, value in settings.index_settings().items():
         if manifest.get("settings", {}).get(key) != value:
             reasons.append(f"setting {key} changed ({manifest.get('settings', {}).get(key)!r} → {value!r})")
@@ -190,11 +177,14 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     Passages whose text (and model) are unchanged since the previous build reuse its vectors, so
     adding or editing one document re-embeds only that document's passages.
     """
-    from .embedding import get_embedder
-
     started = time.time()
     corpus_hashes = corpus_fingerprint(settings.corpus_dir)
-    documents = load_corpus(settings.corpus_dir)
+    corpus = read_corpus(settings.corpus_dir)
+    documents = corpus.documents
+    for coverage in corpus.coverage:
+        warning = coverage.warning()
+        if warning:
+            log(f"warning: {warning}")
     embedder = get_embedder(settings.model)
     prefix = settings.context_prefix
     chunks = chunk_documents(
@@ -222,7 +212,7 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     temporary.mkdir()
     try:
         _write_chunks(temporary / CHUNKS, chunks, keys[: len(chunks)])
-        (temporary / DOCUMENTS).write_text(json.dumps([_document_record(d) for d in documents], indent=1), "utf-8")
+        (temporary / DOCUMENTS).write_text(json.dumps([IndexedDocument.of(d).to_dict() for d in documents], indent=1), "utf-8")
         old_vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
         todo = [i for i, vector in enumerate(old_vectors) if vector is None]
         log(f"embedding {len(todo)} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
@@ -241,7 +231,7 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
         np.save(temporary / SENTENCE_OFFSETS, offsets)
         (temporary / EMBEDDING_KEYS).write_text("\n".join(keys) + "\n", encoding="utf-8")
         kind = write_dense_index(matrix, temporary / DENSE)
-        _write_bm25(texts, temporary / BM25_DIR)
+        write_bm25(texts, temporary / BM25_DIR)
         manifest = {
             "format": FORMAT_VERSION,
             "cwqa_version": __version__,
@@ -255,6 +245,8 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
             "chunks": len(chunks),
             "documents": len(documents),
             "sentences": int(offsets[-1]),
+            "analyzer": ANALYZER,
+            "coverage": [c.to_dict() for c in corpus.coverage],
             "embedded": len(todo),
             "reused": reused,
             "corpus": corpus_hashes,
@@ -296,8 +288,6 @@ def _remove_old_builds(index_dir: Path, keep: str) -> None:
 
 def sentence_texts(chunk: Chunk) -> list[str]:
     """The sentences of a passage that get vectors of their own (at least one per passage)."""
-    from .chunking import split_sentences
-
     return split_sentences(chunk.text) or [chunk.text]
 
 
@@ -335,103 +325,24 @@ def _write_chunks(path: Path, chunks: list[Chunk], keys: list[str]) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _document_record(document: Document) -> dict:
-    return {
-        "id": document.id,
-        "title": document.title,
-        "citation_name": document.citation_name,
-        "author": document.author,
-        "date": document.date,
-        "place": document.place,
-        "collection": document.collection,
-        "source": document.source,
-        "extra": document.extra,
-        "path": str(document.path),
-        "paragraphs": len(document.paragraphs),
-    }
-
-
-def choose_dense_index(count: int) -> str:
-    """'flat' (exact) for small corpora, 'hnsw' (approximate, fast) above EXACT_SEARCH_LIMIT."""
-    return "flat" if count <= EXACT_SEARCH_LIMIT else "hnsw"
-
-
-def write_dense_index(vectors: np.ndarray, path: Path, kind: str | None = None) -> str:
-    """Build and save a FAISS inner-product index over unit vectors; returns its kind."""
-    import faiss
-
-    kind = kind or choose_dense_index(len(vectors))
-    index = make_dense_index(vectors, kind)
-    faiss.write_index(index, str(path))
-    return kind
-
-
-def make_dense_index(vectors: np.ndarray, kind: str):
-    """A FAISS index of the given kind holding `vectors` (inner product = cosine on unit vectors)."""
-    import faiss
-
-    dimension = vectors.shape[1]
-    if kind == "flat":
-        index = faiss.IndexFlatIP(dimension)
-    elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        raise ValueError(f"unknown dense index kind {kind!r}")
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def bm25_tokenize(texts: list[str]):
-    """Lower-cased, stemmed, English stop words removed: the same for passages and questions."""
-    import bm25s
-    import Stemmer
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
-
-
-_STEMMER = None
-
-
-def _stemmer():
-    global _STEMMER
-    if _STEMMER is None:
-        import Stemmer
-
-        _STEMMER = Stemmer.Stemmer("english")
-    return _STEMMER
-
-
-def _write_bm25(texts: list[str], folder: Path) -> None:
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(bm25_tokenize(texts), show_progress=False)
-    retriever.save(str(folder))
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading
 
 
 def load_index(settings: Settings) -> LoadedIndex:
     """Load the build in use; raises IndexFileError if it is missing or unreadable."""
-    import bm25s
-    import faiss
-
     build = current_build(settings.index_dir)
     if build is None:
         raise IndexFileError(f"{settings.index_dir}: no index has been built (run `cwqa index`)")
     try:
         manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
         chunks = [_chunk_from_record(json.loads(line)) for line in (build / CHUNKS).read_text("utf-8").splitlines()]
-        documents = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
+        documents = [IndexedDocument.from_dict(r) for r in json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))]
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         sentences = np.load(build / SENTENCES, mmap_mode="r")
         sentence_offsets = np.load(build / SENTENCE_OFFSETS)
-        dense = faiss.read_index(str(build / DENSE))
-        bm25 = bm25s.BM25.load(str(build / BM25_DIR))
+        dense = read_dense_index(build / DENSE)
+        bm25 = load_bm25(build / BM25_DIR)
     except Exception as error:  # any unreadable file means the same to the user: rebuild
         raise IndexFileError(f"{build}: index files unreadable ({type(error).__name__}: {error})")
     if dense.ntotal != len(chunks) or embeddings.shape[0] != len(chunks) or len(sentence_offsets) != len(chunks) + 1:
@@ -460,10 +371,6 @@ def ensure_index(settings: Settings, progress: Progress | None = None, log: Log 
         return load_index(settings)
 
 
-def open_retriever(settings: Settings, progress: Progress | None = None, log: Log = lambda message: None):
-    """A ready `Retriever` over the index for these settings (building it when needed)."""
-    from .embedding import get_embedder
-    from .retrieval import Retriever
-
-    loaded = ensure_index(settings, progress=progress, log=log)
-    return Retriever(loaded, get_embedder(settings.model), settings, log=log)
+def manifest_coverage(manifest: dict | None) -> list[Coverage]:
+    """The coverage report saved with a build: where every word of each corpus file went."""
+    return [Coverage.from_dict(record) for record in (manifest or {}).get("coverage", [])]

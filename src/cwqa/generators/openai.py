@@ -24,10 +24,13 @@ from typing import Iterator, Sequence
 
 import httpx
 
-from .chunking import tiktoken_counter
-from .config import Settings
-from .generation import Answer, BackendError, Generator, answer_from_text, build_messages
-from .retrieval import Hit
+from ..answers.model import Answer, BackendError, answer_from_text
+from ..answers.options import OpenAIOptions
+from ..answers.plugins import Generator
+from ..answers.prompt import build_messages
+from ..chunking import tiktoken_counter
+from ..config import Settings
+from ..passages import Hit
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -47,24 +50,20 @@ class OpenAIGenerator(Generator):
     """Asks an OpenAI-compatible chat endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio)."""
 
     name = "openai"
+    options_type = OpenAIOptions
 
     def __init__(self, settings: Settings | None = None):
         super().__init__(settings)
         options, env = self.options, os.environ
-        self.base_url = str(options.get("base_url") or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.model = str(options.get("model") or env.get("CWQA_OPENAI_MODEL") or DEFAULT_MODEL)
-        self.api_key = str(options.get("api_key") or env.get("OPENAI_API_KEY") or "")
-        self.context_tokens = int(options.get("context_tokens", 3000))
-        self.max_tokens = int(options.get("max_tokens", 400))
-        self.temperature = float(options.get("temperature", 0.0))
-        self.timeout = httpx.Timeout(
-            connect=float(options.get("connect_timeout", 5.0)),
-            read=float(options.get("read_timeout", 60.0)),
-            write=10.0,
-            pool=5.0,
-        )
-        self.retries = int(options.get("retries", 2))
-        self.backoff = float(options.get("backoff", 0.5))
+        self.base_url = (options.base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.model = options.model or env.get("CWQA_OPENAI_MODEL") or DEFAULT_MODEL
+        self.api_key = options.api_key or env.get("OPENAI_API_KEY") or ""
+        self.context_tokens = options.context_tokens
+        self.max_tokens = options.max_tokens
+        self.temperature = options.temperature
+        self.timeout = httpx.Timeout(connect=options.connect_timeout, read=options.read_timeout, write=10.0, pool=5.0)
+        self.retries = options.retries
+        self.backoff = options.backoff
 
     @property
     def url(self) -> str:

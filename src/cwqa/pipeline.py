@@ -1,0 +1,196 @@
+"""The public pipeline: open an index once, then search and answer. The CLI, the app and the
+evaluation all go through `open_pipeline(settings)`; nothing above this layer reaches below it.
+
+    pipeline = open_pipeline(load_settings())
+    result = pipeline.search("What did Kennan say drives Soviet policy?")
+    answer = pipeline.answer(result.question, result.hits)
+
+Reranking is a step above search: the language model reorders the first hits when the rerank
+policy says so (`off`, `auto`: only when the leader is unclear, `on`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .answers.model import Answer
+from .answers.plugins import Generator, get_generator
+from .answers.run import AnswerStream, generate_answer, stream_answer
+from .config import Settings, load_settings, rerank_policy
+from .documents import Coverage, IndexedDocument
+from .embedding import get_embedder
+from .errors import ConfigError, QueryError
+from .fusion import should_rerank
+from .corpus import Corpus, read_corpus
+from .index import MANIFEST, IndexStatus, Progress, build_index, ensure_index, index_status, manifest_coverage
+from .passages import Chunk, Hit
+from .reranking import get_reranker
+from .retrieval import Retriever
+from .verdict import MatchVerdict, assess_match
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What one search gives: the hits, whether the language model reordered them, and whether
+    any of them is a good match."""
+
+    question: str
+    hits: list[Hit]
+    mode: str
+    reranked: bool
+    verdict: MatchVerdict
+    notes: list[str] = field(default_factory=list)  # e.g. "the reranking model is not installed"
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "mode": self.mode,
+            "reranked": self.reranked,
+            "good_match": self.verdict.good,
+            "verdict": self.verdict.reason,
+            "notes": list(self.notes),
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+
+class Pipeline:
+    """One opened index with its model: search, rerank by policy, answer."""
+
+    def __init__(self, settings: Settings, retriever: Retriever, log: Log = lambda message: None):
+        self.settings = settings
+        self.retriever = retriever
+        self.log = log
+        self._reranker_missing = ""  # why "auto" found no reranking model, said once
+
+    # -- the corpus, as indexed -----------------------------------------------------------------
+
+    @property
+    def documents(self) -> list[IndexedDocument]:
+        return self.retriever.documents
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self.retriever.chunks
+
+    @property
+    def manifest(self) -> dict:
+        return self.retriever.loaded.manifest
+
+    @property
+    def coverage(self) -> list[Coverage]:
+        """Where every word of each corpus file went, as recorded by the build in use."""
+        return manifest_coverage(self.manifest)
+
+    def document(self, doc_id: str) -> IndexedDocument:
+        return self.retriever.document(doc_id)
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        return self.retriever.document_chunks(doc_id)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self.retriever.chunk(chunk_id)
+
+    def neighbours(self, chunk_id: str, before: int = 1, after: int = 1) -> tuple[list[Chunk], list[Chunk]]:
+        return self.retriever.neighbours(chunk_id, before, after)
+
+    def resolve_docs(self, doc_ids: Sequence[str] | None) -> list[str] | None:
+        return self.retriever.resolve_docs(list(doc_ids) if doc_ids else None)
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        mode: str | None = None,
+        doc_ids: Sequence[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        rerank: bool | str | None = None,
+    ) -> SearchResult:
+        """The k best passages for a question, reranked when the policy says so."""
+        k = k or self.settings.k
+        if k < 1:
+            raise QueryError(f"k must be at least 1, not {k}")
+        try:
+            policy = rerank_policy(self.settings.rerank if rerank is None else rerank)
+        except ValueError as error:
+            raise QueryError(str(error)) from None
+        wanted = max(k, self.settings.rerank_depth) if policy != "off" else k
+        ranking = self.retriever.rank(question, wanted, mode, list(doc_ids) if doc_ids else None, date_from, date_to)
+        hits, notes = ranking.hits, []
+        reranked = False
+        if should_rerank(policy, ranking.mode, ranking.leader_clear) and len(hits) > 1:
+            reordered = self._rerank(question, hits, policy, notes)
+            reranked = reordered is not None
+            hits = reordered if reordered is not None else hits
+        hits = hits[:k]
+        return SearchResult(question.strip(), hits, ranking.mode, reranked, assess_match(hits), notes)
+
+    def _rerank(self, question: str, hits: list[Hit], policy: str, notes: list[str]) -> list[Hit] | None:
+        if self._reranker_missing and policy != "on":
+            notes.append(self._reranker_missing)
+            return None
+        try:
+            reranker = get_reranker(self.settings)
+        except ConfigError as error:
+            if policy == "on":
+                raise
+            # "auto": without the optional model, search still works, unreranked; said once.
+            self._reranker_missing = f"{error}; searching without reranking"
+            self.log(self._reranker_missing)
+            notes.append(self._reranker_missing)
+            return None
+        depth = self.settings.rerank_depth
+        return reranker.rerank(question, hits[:depth], self.settings.rerank_weight) + hits[depth:]
+
+    # -- answers --------------------------------------------------------------------------------
+
+    def generator(self, name: str | None = None) -> Generator:
+        """The generator by name (default: the settings'), built with these settings."""
+        return get_generator(name, self.settings)
+
+    def answer(self, question: str, hits: Sequence[Hit], generator: str | Generator | None = None) -> Answer:
+        """A verified answer from the hits, by the named generator (default: the settings')."""
+        chosen = generator if isinstance(generator, Generator) else self.generator(generator)
+        return generate_answer(chosen, question, hits, self.retriever.embedder)
+
+    def stream(self, question: str, hits: Sequence[Hit], generator: str | Generator | None = None) -> AnswerStream:
+        """An answer as a stream of text pieces; `.answer` holds the verified answer at the end."""
+        chosen = generator if isinstance(generator, Generator) else self.generator(generator)
+        return stream_answer(chosen, question, hits, self.retriever.embedder)
+
+
+def open_pipeline(
+    settings: Settings | None = None, progress: Progress | None = None, log: Log = lambda message: None, rebuild: bool = False
+) -> Pipeline:
+    """A ready pipeline over the index for these settings, building the index first when it is
+    missing, stale or corrupt (saying why through `log`), or when `rebuild` asks."""
+    settings = settings or load_settings()
+    if rebuild:
+        build_index(settings, progress=progress, log=log)
+    loaded = ensure_index(settings, progress=progress, log=log)
+    return Pipeline(settings, Retriever(loaded, get_embedder(settings.model), settings), log)
+
+
+def status(settings: Settings) -> IndexStatus:
+    """The saved index's state relative to the corpus and settings, without opening it."""
+    return index_status(settings)
+
+
+def build(settings: Settings, progress: Progress | None = None, log: Log = lambda message: None) -> tuple[Path, list[Coverage]]:
+    """Build the index now (atomically: the previous build stays in use until this one is
+    complete); returns its folder and where every word of each corpus file went."""
+    path = build_index(settings, progress=progress, log=log)
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return path, manifest_coverage(manifest)
+
+
+def read_documents(settings: Settings) -> Corpus:
+    """The corpus as its readers see it, without building anything: documents and coverage."""
+    return read_corpus(settings.corpus_dir)

@@ -1,0 +1,510 @@
+"""Reader for a whole FRUS volume exported as plain text (e.g. ``frus1961-63v05.txt``).
+
+The export has no markup: documents follow one another, each opening with a line
+``N. Title`` (``9. Telegram From the Embassy in the Soviet Union to the Department of StateSource``,
+the word "Source" glued on where the book had its source footnote), then a dateline
+(``Moscow, March 10, 1961, 10 a.m.``), the text, a ``* * *`` rule, the ``* Source:`` note and
+the footnotes (``1 For text, see ...``). The book's index closes the file. What is recovered:
+
+- documents: a line ``N. Title`` is a document heading only when N is the next document
+  number, the title reads like a title (short, not ending as a sentence does) and what follows
+  confirms it: a dateline, or the title is "Editorial Note", or ends with the glued "Source".
+  A numbered paragraph (``2. One of the principal factors ...``) fails those tests whatever its
+  number. A jump in numbering (5, then 7) is accepted only with that same evidence and two
+  blank lines before; it is reported in the coverage's ``guessed``;
+- the heading passage: number, title, dateline and the lines before the text (``NIE 11-4-60``,
+  the SUBJECT and the PARTICIPANTS of a memorandum of conversation);
+- date (ISO) and place from the dateline; an editorial note has none, and its date stays empty
+  rather than borrowed from its neighbours;
+- sections from sub-headings (``The Problem``, ``PART II``, ``NOTES AND COMMENTS``), labels of
+  numbered paragraphs (``1.``, ``(a)``), the source note (kind "source-note") and footnotes
+  (kind "footnote", anchored to the paragraph that carries their number). A footnote number
+  glued to a word (``January1``) is removed only when the document has that footnote;
+- metadata: signature, classification and archive (from the source note), sender and
+  recipient (from ``... From X to Y`` titles), declassification notices;
+- pages: the index tells which documents each page holds, so every paragraph is given its
+  document's page range; the text itself says no more than that.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from datetime import date as _date
+from pathlib import Path
+
+from ..documents import METADATA, Document, Paragraph, Reading, Span, account, heading_paragraph
+from ..errors import CorpusError
+from ..text import slug, unique
+from . import frus_index
+
+COLLECTION = "Foreign Relations of the United States"
+INDEX_SKIP = "back-of-book index (used for page numbers)"
+FRONT_SKIP = "front matter (before the first document)"
+MAX_GAP = 25  # a heading may skip at most this many document numbers
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+_DATELINE = re.compile(
+    r"(?P<place>[A-Z][^\d\[\]]{0,60}?),\s+(?:(?P<month>" + "|".join(_MONTHS) + r")\s+"
+    r"(?:(?P<day>\d{1,2})(?:\s*(?:–|-|and)\s*\d{1,2})?,?\s+)?(?P<year>\d{4})|(?P<undated>undated))(?P<rest>.*)"
+)
+_HEADING = re.compile(r"(\d{1,4})\.\s+(\S.*)")
+_ABBREVIATION_END = re.compile(
+    r"(?:\b[A-Z]|\b(?:Jr|Sr|Emb|Amb|Sov|Co|Inc|Dept|Gov|Gen|Adm|Col|Mr|Mrs|Dr|St)|\b(?:[A-Z]\.)+[A-Z])\.[\"”’)]*$"
+)
+_PART = re.compile(r"(?:PART|Part|SECTION|Section)\s+(?:[IVXLC]+|\d+)\b")
+_ATTACHMENT = re.compile(r"(?:Attachment|ATTACHMENT|Enclosure|ENCLOSURE|Tab [A-Z]|Annex|ANNEX|Appendix|APPENDIX|POSTSCRIPT)\b")
+_LABEL = re.compile(r"(\d{1,3}\.|\([a-z0-9]{1,3}\)|[a-z]\.)\s+")
+_NOTICE = re.compile(r"\[[^\]]*not declassified[^\]]*\]", re.IGNORECASE)
+_ORNAMENT = re.compile(r"[*\s]+")
+_FOOTNOTE = re.compile(r"(\d{1,2})\s+(\S.*)")
+# A footnote number glued to what it annotates: "January1", "communiqué,2", "(attached)3"; after a
+# number only before a new word ("Jan 25.2 Arrangements", "March 18,1 but"); never part of a
+# number ("8.6 percent", "11-60", "1,000").
+_MARK = re.compile(
+    r"(?:(?<=[^\W\d_])|(?<=[)\]”’\"?!])|(?<=[^\W\d_][.,;:])|(?<=[)\]”’\"][.,;:])"
+    r"|(?<=\d\.)(?=\d{1,2}\s+[A-Z“(\[])|(?<=\d,)(?=\d{1,2}\s+[^\W\d_]))(\d{1,2})(?!\d)(?=[\s,.;:)\]”’\"—–-]|$)"
+)
+_CLASSIFICATION = re.compile(
+    r"(?:^|[.;]\s+)(Top Secret|Secret|Confidential|Limited Official Use|Official Use Only|Unclassified"
+    r"|No classification marking)\b"
+)
+_LIST_HEADS = {"PARTICIPANTS": "participants", "LIST OF PARTICIPANTS": "participants", "PRESENT": "participants"}
+_KEEPS_TO = {"Ambassador", "designate", "Mission", "Delegation", "Assistant", "Representative", "Adviser",
+             "Advisor", "Counselor", "Envoy", "Minister", "Observer"}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines and document headings
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A non-blank line: its text (stripped, a stray leading '>' dropped) and its offsets."""
+
+    text: str
+    start: int
+    end: int
+    blank_before: int
+
+
+def _lines(text: str) -> list[_Line]:
+    """The file's non-blank lines with their character spans: the reader works line by line."""
+    lines, blank, position = [], 0, 0
+    for raw in text.splitlines(keepends=True):
+        start, position = position, position + len(raw)
+        stripped = raw.strip()
+        if not stripped:
+            blank += 1
+            continue
+        shown = stripped.lstrip(">").strip() or stripped
+        lead = len(raw) - len(raw.lstrip())
+        lines.append(_Line(shown, start + lead, start + len(raw.rstrip()), blank))
+        blank = 0
+    return lines
+
+
+def parse_dateline(line: str) -> tuple[str, str, str] | None:
+    """(ISO date or "", place, the rest such as '10 a.m.') of 'Moscow, March 10, 1961, 10 a.m.'."""
+    match = _DATELINE.fullmatch(line.strip()) if len(line) <= 120 else None
+    if match is None:
+        return None
+    rest = match.group("rest").strip(" ,")
+    rest = rest if rest.endswith(("a.m.", "p.m.")) else rest.rstrip(".")  # the dateline's own full stop
+    if match.group("undated"):
+        return "", match.group("place"), rest
+    year, month = int(match.group("year")), _MONTHS.index(match.group("month")) + 1
+    iso = f"{year:04d}-{month:02d}"
+    if match.group("day"):
+        try:
+            iso = _date(year, month, int(match.group("day"))).isoformat()
+        except ValueError:
+            pass  # a misprinted day: the month is still right
+    return iso, match.group("place"), rest
+
+
+def _reads_like_title(title: str) -> bool:
+    """A document title, not a numbered paragraph: short and not ending as a sentence does."""
+    return len(title) <= 300 and len(title.split()) <= 40 and title[:1].isupper() and not _ends_sentence(title)
+
+
+def _confirmed(title: str, following: _Line | None, blank_before: int) -> bool:
+    """What follows a heading confirms it: a dateline, or it is an Editorial Note or carries 'Source'."""
+    if title.lower() == "editorial note" or (following is not None and parse_dateline(following.text)):
+        return True
+    return title.endswith("Source") and blank_before >= 2
+
+
+def find_headings(lines: list[_Line], limit: int | None = None) -> list[tuple[int, int, str]]:
+    """(line index, number, printed title) of each document heading, in order (see module doc)."""
+    found: list[tuple[int, int, str]] = []
+    for i, line in enumerate(lines):
+        match = _HEADING.fullmatch(line.text)
+        if not match:
+            continue
+        number, title = int(match.group(1)), match.group(2).strip()
+        last = found[-1][1] if found else None
+        following = lines[i + 1] if i + 1 < len(lines) else None
+        if last is not None and not last < number <= last + MAX_GAP:
+            continue
+        if not (_reads_like_title(title) and _confirmed(title, following, line.blank_before)):
+            continue
+        if last is not None and number != last + 1 and (line.blank_before < 2 or following is None or not following.blank_before):
+            continue  # a jump in numbering needs a heading set apart as headings are
+        found.append((i, number, title))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def looks_like_volume(text: str) -> bool:
+    """Whether a text file is a FRUS volume: at least three document headings numbered in a run."""
+    found = find_headings(_lines(text), limit=3)
+    return len(found) == 3 and [n for _, n, _ in found] == list(range(found[0][1], found[0][1] + 3))
+
+
+# ---------------------------------------------------------------------------------------------
+# The volume
+
+
+def read_text_volume(path: Path, text: str, meta: dict | None) -> Reading:
+    """Read a FRUS volume exported as plain text: one `Document` per printed document, in order."""
+    lines = _lines(text)
+    headings = find_headings(lines)
+    if not headings:
+        raise CorpusError(f"{path}: no numbered document headings ('1. Title' followed by a dateline) found")
+    volume, guessed = frus_index.volume_for(path, meta)
+    first_line = lines[headings[0][0]]
+    index_at = frus_index.index_start(text, lines[headings[-1][0]].end)
+    end_line = bisect.bisect_left([line.start for line in lines], index_at if index_at is not None else len(text))
+    pages = frus_index.document_pages(text[index_at:]) if index_at is not None else {}
+    spans = [Span(0, first_line.start, FRONT_SKIP)] if text[: first_line.start].strip() else []
+    if index_at is not None:
+        spans.append(Span(index_at, len(text), INDEX_SKIP))
+    else:
+        guessed.append("no back-of-book index: the documents' pages are unknown")
+    documents = []
+    for k, (i, number, title) in enumerate(headings):
+        j = headings[k + 1][0] if k + 1 < len(headings) else end_line
+        document, kept = _read_document(lines[i:j], number, title, volume, pages.get(number), path)
+        documents.append(document)
+        spans += kept
+    numbers = [n for _, n, _ in headings]
+    guessed += [f"document numbering jumps from {a} to {b}: no document between them in the file"
+                for a, b in zip(numbers, numbers[1:]) if b != a + 1]  # fmt: skip
+    missing = [n for n in numbers if n not in pages]
+    if pages and missing:
+        guessed.append(f"pages unknown for {len(missing)} documents the index never cites (first: {missing[0]})")
+    return Reading(documents, account(path, text, documents, spans, tuple(guessed)))
+
+
+# ---------------------------------------------------------------------------------------------
+# One document
+
+
+@dataclass
+class _Draft:
+    """A paragraph being read: its kind, place and span; footnote marks still in its text."""
+
+    kind: str  # "body", "footnote", "source-note"
+    text: str
+    start: int
+    end: int
+    label: str = ""
+    section: tuple[str, str] = ("body", "")
+    marks: tuple[str, ...] = ()  # numbers of the footnotes glued to its words, already removed
+
+
+def _split_notes(lines: list[_Line]) -> tuple[list[_Line], list[_Line], list[_Line]]:
+    """(text, rule, notes): the notes start after the last '* * *' followed by a note, or at '* Source:'."""
+    for k in range(len(lines) - 2, -1, -1):
+        after = lines[k + 1].text
+        if _ORNAMENT.fullmatch(lines[k].text) and (after.startswith("* Source") or _FOOTNOTE.fullmatch(after)):
+            return lines[:k], lines[k : k + 1], lines[k + 1 :]
+    for k, line in enumerate(lines):
+        if line.text.startswith("* Source:"):
+            return lines[:k], [], lines[k:]
+    return lines, [], []
+
+
+def _read_notes(lines: list[_Line]) -> list[_Draft]:
+    """The source note and the footnotes; a line that opens no note continues the one before."""
+    notes: list[_Draft] = []
+    for line in lines:
+        footnote = _FOOTNOTE.fullmatch(line.text)
+        if line.text.startswith("* Source"):
+            text = re.sub(r"^\*\s*Source:?\s*", "", line.text)
+            notes.append(_Draft("source-note", text, line.start, line.end, "source", ("source-note", "Source note")))
+        elif footnote:
+            notes.append(_Draft("footnote", footnote.group(2), line.start, line.end, footnote.group(1), ("footnotes", "Footnotes")))
+        elif notes:
+            notes[-1].text += " " + line.text
+            notes[-1].end = line.end
+        else:
+            notes.append(_Draft("footnote", line.text, line.start, line.end, "", ("footnotes", "Footnotes")))
+    return notes
+
+
+def _ends_sentence(text: str) -> bool:
+    """Ends as a sentence or clause does: ',' ';' ':' or a full stop that closes no abbreviation
+    ('Arthur Schlesinger, Jr.', 'Sov. Emb.', 'Embassy of U.S.S.R.' end names, not sentences)."""
+    if re.search(r"[,;:][\"”’)]*$", text):
+        return True
+    if re.search(r"\b[AaPp]\.[Mm]\.$", text):
+        return True  # "The conversation ended at 6:45 P.M."
+    return bool(re.search(r"[.!?][\"”’)]*$", text)) and not _ABBREVIATION_END.search(text)
+
+
+def _is_subheading(text: str) -> bool:
+    """'The Problem', 'PART II', 'VI. The Question of Succession': a short line that is no sentence."""
+    return (
+        len(text) <= 120 and len(text.split()) <= 14 and text[:1].isalnum() and not _ends_sentence(text)
+        and not _LABEL.match(text) and ": " not in text
+    )  # fmt: skip
+
+
+def _in_list(text: str) -> bool:
+    """A line of a list of participants ('Mr. Smirnovski, Counselor, Sov. Emb.'): short, no sentence."""
+    heads = text.rstrip(":").strip().upper()
+    return len(text.split()) <= 30 and not text.startswith("[") and not _ends_sentence(text) and heads not in _LIST_HEADS and heads != "SUBJECT"
+
+
+def _strip_marks(text: str, marks: set[str]) -> tuple[str, tuple[str, ...]]:
+    """Text without the glued numbers of footnotes the document has, and those numbers."""
+    found: list[str] = []
+
+    def drop(match: re.Match) -> str:
+        if match.group(1) in marks:
+            found.append(match.group(1))
+            return ""
+        return match.group(0)
+
+    return _MARK.sub(drop, text), tuple(found)
+
+
+@dataclass
+class _Body:
+    """The text of a document read line by line: paragraphs, sections, header lines and metadata."""
+
+    header_end: int
+    header: list[str] = field(default_factory=list)
+    drafts: list[_Draft] = field(default_factory=list)
+    kept: list[Span] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    signature: list[str] = field(default_factory=list)  # closers before an attachment, and the last lines
+
+
+_Pending = tuple[_Line, str, tuple[str, ...]]  # a title-like line, its text without marks, the marks
+
+
+def _rows(pending: list[_Pending], section: tuple[str, str]) -> list[_Draft]:
+    """Title-like lines too many to be headings: the rows of a list or table, kept as paragraphs."""
+    return [_Draft("body", text, line.start, line.end, "", section, found) for line, text, found in pending]
+
+
+def _take_headings(body: _Body, pending: list[_Pending], started: bool, section, used) -> tuple[str, str]:
+    """The section that headings waiting for a paragraph open; some of them are other things.
+
+    Before the first paragraph they are the document's header ('NIE 11-4-60') except the last,
+    or all from a 'PART II' on; later, lines before an 'Attachment' close the document above it
+    (its signature), and more than four in a row are a table, not headings.
+    """
+    if not started:
+        parts = [i for i, (_, text, _) in enumerate(pending) if _PART.match(text)]
+        cut = parts[0] if parts else len(pending) - 1
+        body.header += [text for _, text, _ in pending[:cut]]
+        body.header_end = pending[cut - 1][0].end if cut else body.header_end
+        pending = pending[cut:]
+    elif len(pending) > 4:
+        body.drafts += _rows(pending, section)
+        return section
+    else:
+        attached = [i for i, (_, text, _) in enumerate(pending) if _ATTACHMENT.match(text)]
+        if attached and attached[0] > 0:
+            body.signature += [text for _, text, _ in pending[: attached[0]]]
+            pending = pending[attached[0] :]
+    title = " — ".join(text for _, text, _ in pending)
+    return unique(slug(title) or "section", used)[0], title
+
+
+def _read_body(lines: list[_Line], header_end: int, marks: set[str]) -> _Body:
+    """Sort each line of a document's text: notice, SUBJECT or PARTICIPANTS list, sub-heading or paragraph."""
+    body = _Body(header_end)
+    pending: list[_Pending] = []
+    section: tuple[str, str] = ("body", "")
+    used: dict[str, int] = {}
+    started, k = False, 0
+    while k < len(lines):
+        line, k = lines[k], k + 1
+        text, found = _strip_marks(line.text, marks)
+        head = text.rstrip(":").strip().upper()
+        if _NOTICE.fullmatch(text) or _ORNAMENT.fullmatch(text):
+            body.kept.append(Span(line.start, line.end, METADATA))
+            body.notices += [text] if _NOTICE.fullmatch(text) else []
+        elif head in _LIST_HEADS or head == "SUBJECT":
+            block = [line]  # SUBJECT and the one line after it; a list heading and its lines
+            while k < len(lines) and (_in_list(_strip_marks(lines[k].text, marks)[0]) if head != "SUBJECT" else len(block) < 2):
+                block.append(lines[k])
+                k += 1
+            name, items = _LIST_HEADS.get(head, "subject"), [_strip_marks(b.text, marks)[0] for b in block[1:]]
+            body.lists.setdefault(name, []).extend(items)
+            body.kept += [Span(b.start, b.end, METADATA) for b in block]
+            if not started:
+                body.header += [text for _, text, _ in pending] + [f"{name.capitalize()}: " + "; ".join(items)]
+                body.header_end, pending = block[-1].end, []
+        elif _is_subheading(text):
+            pending.append((line, text, found))
+            body.kept.append(Span(line.start, line.end, METADATA))
+        else:
+            if pending:
+                section, pending = _take_headings(body, pending, started, section, used), []
+            started = True
+            label = _LABEL.match(text)
+            body.drafts.append(_Draft("body", text, line.start, line.end, label.group(1) if label else "", section, found))
+    if not started and pending:
+        body.header += [text for _, text, _ in pending]
+        body.header_end = pending[-1][0].end
+    elif len(pending) > 4:
+        body.drafts += _rows(pending, section)
+    elif all(len(text) <= 60 and len(text.split()) <= 8 for _, text, _ in pending):
+        body.signature += [text for _, text, _ in pending]  # 'Thompson'; 'John A. McCone', 'Director'
+    return body
+
+
+def _read_document(lines, number: int, printed: str, volume: frus_index.Volume, pages, path: Path) -> tuple[Document, list[Span]]:
+    """One printed document from its lines (heading first): its paragraphs and the metadata spans."""
+    heading, rest = lines[0], lines[1:]
+    doc_id = f"{volume.id}-d{number}"
+    editorial = printed.lower() == "editorial note"
+    dateline = rest[0] if rest and parse_dateline(rest[0].text) else None
+    text_lines, rule, note_lines = _split_notes(rest[1:] if dateline else rest)
+    notes = _read_notes(note_lines)
+    marks = {n.label for n in notes if n.kind == "footnote" and n.label}
+    body = _read_body(text_lines, (dateline or heading).end, marks)
+    spans = [Span(line.start, line.end, METADATA) for line in rule] + body.kept
+    in_heading = [] if editorial else [m for line in lines if line.start < body.header_end for m in _strip_marks(line.text, marks)[1]]
+    paragraphs = _finish(doc_id, body.drafts, notes, pages, {mark: f"{doc_id}/heading" for mark in in_heading})
+    title = _strip_marks(re.sub(r"(?<=\S)Source$", "", printed).strip(), marks)[0]
+    when, place, time = parse_dateline(dateline.text) if dateline else ("", "", "")
+    first_page, last_page = pages or (None, None)
+    if editorial:  # as in the TEI reader: an editorial note's heading says nothing a passage needs
+        spans.append(Span(heading.start, body.header_end, METADATA))
+    else:
+        lead = " / ".join([f"{number}. {title}"] + ([dateline.text] if dateline else []) + body.header)
+        paragraphs.insert(0, heading_paragraph(doc_id, lead, first_page, (heading.start, body.header_end), first_page))
+    source_note = next((n.text for n in notes if n.kind == "source-note"), "")
+    sender, recipient = sender_recipient(title)
+    subtype = "editorial-note" if editorial else "historical-document"
+    source = {"series": COLLECTION, "volume": volume.id, "volume_short": volume.short, "document": number, "subtype": subtype}
+    if pages:
+        source["pages"] = [first_page, last_page]
+    if volume.url:
+        source["url"] = f"{volume.url}/d{number}"
+    extra = {"volume_id": volume.id, "volume_short": volume.short, "doc_number": number, "subtype": subtype,
+             "source_note": source_note, "footnote_count": sum(n.kind == "footnote" for n in notes)}  # fmt: skip
+    optional = {
+        "volume_title": volume.title, **_source_note_parts(source_note), "header": body.header,
+        "dateline": dateline.text if dateline else "", "time": time, "sender": sender, "recipient": recipient,
+        "signature": "; ".join(body.signature), "subject": "; ".join(body.lists.get("subject", [])),
+        "participants": body.lists.get("participants", []), "notices": body.notices,
+        "pages_from": "back-of-book index" if pages else "",
+    }  # fmt: skip
+    extra.update({key: value for key, value in optional.items() if value})
+    document = Document(
+        id=doc_id, title=title, citation_name=_citation_name(title, when), path=path, paragraphs=tuple(paragraphs),
+        author=sender or _author(title), date=when, place=place, collection=COLLECTION, source=source, extra=extra,
+    )  # fmt: skip
+    return document, spans
+
+
+def _finish(doc_id: str, drafts: list[_Draft], notes: list[_Draft], pages, anchors: dict[str, str]) -> list[Paragraph]:
+    """Paragraph records: ids stable and unique, footnotes anchored, pages the document's range.
+
+    `anchors` holds footnotes whose mark is in the heading lines; the rest hang from the first
+    paragraph that carries their mark.
+
+    Ids and section labels follow the TEI reader: '{doc}/{section}/{label or pN}'; a label printed
+    once in the document names its paragraph alone ('¶9'), else it is cited with its section.
+    """
+    first, last = pages or (None, None)
+    labels: dict[str, int] = {}
+    for draft in drafts:
+        labels[draft.label] = labels.get(draft.label, 0) + 1
+    records: list[Paragraph] = []
+    used: dict[str, int] = {}
+    positions: dict[str, int] = {}
+    for draft in drafts:
+        section_id, section_title = draft.section
+        key = slug(draft.label)
+        if not key:
+            positions[section_id] = positions.get(section_id, 0) + 1
+            key = f"p{positions[section_id]}"
+        paragraph_id, repeat = unique(f"{doc_id}/{section_id}/{key}", used)
+        for mark in draft.marks:
+            anchors.setdefault(mark, paragraph_id)
+        section_label = "" if draft.label and labels[draft.label] == 1 else section_title
+        records.append(_record(draft, paragraph_id, doc_id, section_label, len(records) + 1, first, last, repeat))
+    for draft in notes:
+        name = "source-note" if draft.kind == "source-note" else f"fn-{slug(draft.label) or 'x'}"
+        paragraph_id, _ = unique(f"{doc_id}/{name}", used)
+        anchor = anchors.get(draft.label) if draft.kind == "footnote" else None
+        records.append(_record(draft, paragraph_id, doc_id, "", len(records) + 1, first, last, 1, anchor))
+    return records
+
+
+def _record(draft: _Draft, paragraph_id, doc_id, section_label, ordinal, first, last, repeat, anchor=None) -> Paragraph:
+    return Paragraph(
+        id=paragraph_id, doc_id=doc_id, section_id=draft.section[0], section_label=section_label,
+        section_title=draft.section[1], label=draft.label, ordinal=ordinal, text=" ".join(draft.text.split()),
+        first_page=first, last_page=last, start=draft.start, end=draft.end, kind=draft.kind, anchor_id=anchor,
+        series_note={1: "", 2: "second list", 3: "third list"}.get(repeat, f"list {repeat}"),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata from the title and the source note
+
+
+def sender_recipient(title: str) -> tuple[str, str]:
+    """('Embassy in the Soviet Union', 'Department of State') from 'Telegram From the Embassy in the
+    Soviet Union to the Department of State'; a ' to ' inside a name ('Ambassador to the Soviet
+    Union', '(Bundy)' is past) does not split it."""
+    match = re.search(r"\bFrom\s+(.+)$", title)
+    if not match:
+        return "", ""
+    rest = match.group(1)
+    for to in re.finditer(r"\s*\bto(?:\s+|(?=[A-Z]))", rest):
+        before = rest[: to.start()]
+        words = before.split()
+        if words and before.count("(") == before.count(")") and words[-1] not in _KEEPS_TO:
+            return _bare(before), _bare(rest[to.end() :])
+    return "", ""
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
+
+
+def _author(title: str) -> str:
+    """'Central Intelligence Agency' from 'Memorandum Prepared by the Central Intelligence Agency'."""
+    match = re.search(r"\b(?:Prepared (?:by|in)|Memorandum by|Paper by)\s+(.+)$", title)
+    return _bare(match.group(1)) if match else ""
+
+
+def _source_note_parts(note: str) -> dict:
+    """Archive ('Department of State, Central Files, 611.61/3-1061') and classification ('Secret')."""
+    match = _CLASSIFICATION.search(note)
+    if not match:
+        return {"archive": note.split(". ")[0].strip()} if note else {}
+    return {"archive": note[: match.start()].strip(" ."), "classification": match.group(1)}
+
+
+def _citation_name(title: str, when: str) -> str:
+    """'Telegram From the Embassy in the Soviet Union to the Department of State, 10 Mar 1961'."""
+    if len(when) != 10:
+        return title
+    day = _date.fromisoformat(when)
+    return f"{title}, {day.day} {_MONTHS[day.month - 1][:3]} {day.year}"

@@ -1,0 +1,59 @@
+"""URL state: what the address bar carries, so a result page can be shared and reloaded."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..config import MODES, rerank_policy
+
+
+K_CHOICES = (1, 20)  # the sidebar slider's range
+
+
+def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Sequence[str]) -> dict:
+    """Search options from query parameters (k, mode, docs, gen, rerank), checked; defaults from settings."""
+    def single(name):
+        value = params.get(name)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        return value
+
+    prefs = {
+        "k": settings.k,
+        "mode": settings.mode,
+        "docs": [],
+        "gen": settings.generator if settings.generator in generators else "none",
+        "rerank": settings.rerank,
+    }
+    try:
+        k = int(single("k"))
+        prefs["k"] = min(max(k, K_CHOICES[0]), K_CHOICES[1])
+    except (TypeError, ValueError):
+        pass
+    prefs["k"] = min(max(prefs["k"], K_CHOICES[0]), K_CHOICES[1])
+    if single("mode") in MODES:
+        prefs["mode"] = single("mode")
+    docs = params.get("docs") or []
+    docs = [docs] if isinstance(docs, str) else list(docs)
+    wanted = [d for part in docs for d in part.split(",") if d]
+    prefs["docs"] = [d for d in wanted if d in doc_ids]
+    if single("gen") in generators:
+        prefs["gen"] = single("gen")
+    try:
+        prefs["rerank"] = rerank_policy(single("rerank")) if single("rerank") is not None else prefs["rerank"]
+    except ValueError:
+        pass
+    return prefs
+
+
+def url_params(question: str, prefs: dict) -> dict:
+    """Query parameters for a result page: q, k, mode, docs (comma-separated), gen and rerank
+    (a policy, left out when it is "auto", the default)."""
+    params = {"q": question, "k": str(prefs["k"]), "mode": prefs["mode"]}
+    if prefs.get("docs"):
+        params["docs"] = ",".join(prefs["docs"])
+    if prefs.get("gen") and prefs["gen"] != "none":
+        params["gen"] = prefs["gen"]
+    if prefs.get("rerank", "auto") != "auto":
+        params["rerank"] = prefs["rerank"]
+    return params
