@@ -1,12 +1,12 @@
 """cwqa web app: ask questions of Cold War diplomatic documents and check each passage at its source.
 
 Run with `streamlit run app.py`. This file holds only widgets and layout; the work lives in the
-cwqa library (search in cwqa.index / cwqa.retrieval, everything shown in cwqa.presentation).
+cwqa library (search and answers through cwqa.pipeline, everything shown in cwqa.web).
 The model and the index load once per server process (st.cache_resource) and are shared by all
 sessions. The corpus and index folders come from the settings (cwqa.toml, CWQA_CORPUS, CWQA_INDEX).
 
 Untrusted text (documents, metadata, questions, answers) is only ever shown through st.text /
-st.code, or through st.html on strings that cwqa.presentation has escaped.
+st.code, or through st.html on strings that cwqa.web has escaped.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from cwqa import presentation as pr
-from cwqa.config import MODES, RERANK_POLICIES, load_settings
+from cwqa import evaluation, load_settings
+from cwqa import web as pr
+from cwqa.config import MODES, RERANK_POLICIES
 from cwqa.errors import CwqaError
 
 ROOT = Path(__file__).resolve().parent
@@ -48,11 +49,9 @@ def shared_index(key: str, _settings) -> pr.SharedIndex:
 
 
 @st.cache_resource(show_spinner="Loading the answer generator…")
-def shared_generator(name: str, key: str, _settings):
+def shared_generator(name: str, key: str, _pipeline):
     """An answer generator, loaded once per process (a local model can take seconds to load)."""
-    from cwqa.generation import get_generator
-
-    return get_generator(name, _settings)
+    return _pipeline.generator(name)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -94,9 +93,9 @@ def follow_work(index: pr.SharedIndex, bar, lines=None) -> None:
 
 
 def open_index(index: pr.SharedIndex):
-    """The shared retriever; the first session of a process opens (or builds) the index, with progress."""
+    """The shared pipeline; the first session of a process opens (or builds) the index, with progress."""
     if index.ready:
-        return index.retriever
+        return index.pipeline
     index.start()
     if index.busy:
         slot = st.empty()  # the progress box goes away once the index is open
@@ -106,18 +105,17 @@ def open_index(index: pr.SharedIndex):
     if not index.ready:
         notice("error", f"The index could not be opened: {index.error or 'unknown error'}")
         return None
-    why = [line.split(" ", 1)[1] for line in index.log if line.endswith("; rebuilding")]
-    if why:  # the saved index was missing, stale or corrupt: say so once, to whoever waited for it
-        notice("info", f"The saved index was rebuilt: {why[-1].removesuffix('; rebuilding')}.")
-    return index.retriever
+    if index.rebuild_reasons:  # the saved index was missing, stale or corrupt: say so to whoever waited
+        notice("info", f"The saved index was rebuilt: {'; '.join(index.rebuild_reasons)}.")
+    return index.pipeline
 
 
-def index_panel(index: pr.SharedIndex, retriever) -> None:
+def index_panel(index: pr.SharedIndex, pipeline) -> None:
     """Sidebar: which index is in use, whether it is fresh, and a rebuild button with progress."""
     side = st.sidebar
     side.subheader("Index")
-    if retriever is not None:
-        facts = pr.describe_build(retriever.loaded.manifest)
+    if pipeline is not None:
+        facts = pr.describe_build(pipeline.manifest)
         inert(f"Model: {facts['model']}", "cwqa-cardmeta", where=side)
         inert(f"{facts['chunks']} passages from {facts['documents']} documents", "cwqa-cardmeta", where=side)
         inert(f"Built {facts['built_at']}", "cwqa-cardmeta", where=side)
@@ -132,9 +130,9 @@ def index_panel(index: pr.SharedIndex, retriever) -> None:
             reasons = "; ".join(status.reasons[:3])
             kind = "error" if status.state == "corrupt" else "warning"
             label = {"stale": "Stale", "corrupt": "Corrupt", "missing": "Missing"}.get(status.state, status.state)
-            serving = " Answers come from the build loaded earlier." if retriever is not None else ""
+            serving = " Answers come from the build loaded earlier." if pipeline is not None else ""
             notice(kind, f"{label}: {reasons}.{serving} Rebuild to update.", where=side)
-    if index.error and retriever is not None:
+    if index.error and pipeline is not None:
         notice("error", f"The last rebuild failed: {index.error}. The previous build is still in use.", where=side)
     flash = st.session_state.pop("index_flash", None)
     if flash:
@@ -196,7 +194,7 @@ def search_controls(doc_ids: list[str], titles: dict[str, str], generators: list
         option_radio(
             "Rerank with a language model", "rerank", RERANK_POLICIES, RERANK_LABELS,
             "Reorders the first passages by how well each one predicts the question (SmolLM2-135M): "
-            "more often the right passage first, but several seconds a question. *When unsure* does it only "
+            "sometimes the right passage first, but several seconds a question. *When unsure* does it only "
             "when dense and keyword search disagree on the best passage and neither is clearly ahead.",
         )
         st.multiselect(
@@ -244,7 +242,7 @@ def passage_card(hit, terms, citation_name: str) -> None:
             f"similarity {similarity} · BM25 {bm25}</div>{weak}"
         )
         if st.session_state.get(context_key):
-            before, paragraph, after = pr.paragraph_context(RETRIEVER.document_chunks(chunk.doc_id), chunk.id)
+            before, paragraph, after = pr.paragraph_context(PIPELINE.document_chunks(chunk.doc_id), chunk.id)
             st.html(pr.context_html("Previous paragraph", before) or '<div class="cwqa-context-label">Start of the document</div>')
             if paragraph is not None and len(paragraph.chunks) > 1:
                 # A window of a longer paragraph: show the whole paragraph, the window marked.
@@ -267,20 +265,18 @@ def passage_card(hit, terms, citation_name: str) -> None:
 
 def run_search(question: str, prefs: dict) -> dict:
     """Search, remembered per session so that clicking a widget does not redo the work."""
-    key = (str(RETRIEVER.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"])
+    key = (str(PIPELINE.retriever.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"])
     cached = st.session_state.get("results")
     if cached and cached["key"] == key:
         return cached
-    result = {"key": key, "hits": [], "verdict": None, "error": ""}
+    result = {"key": key, "hits": [], "verdict": None, "reranked": False, "error": ""}
     try:
         with st.spinner("Searching…" if prefs["rerank"] == "off" else "Searching (reranking may take a few seconds)…"):
-            hits = RETRIEVER.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None, rerank=prefs["rerank"])
-        hits = pr.complete_scores(RETRIEVER, question, hits)
+            found = PIPELINE.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None, rerank=prefs["rerank"])
     except CwqaError as error:
         result["error"] = pr.one_line(error)
         return result
-    result["hits"] = hits
-    result["verdict"] = pr.assess_match(hits)
+    result.update(hits=found.hits, verdict=found.verdict, reranked=found.reranked)
     st.session_state["results"] = result
     return result
 
@@ -294,12 +290,9 @@ def run_generator(question: str, name: str, result: dict) -> dict:
     answer = {"key": key, "view": None, "error": ""}
     slot = st.empty()
     try:
-        from cwqa import generation
-
-        generator = shared_generator(name, pr.settings_key(SETTINGS), SETTINGS)
+        generator = shared_generator(name, pr.settings_key(SETTINGS), PIPELINE)
         with st.spinner(f"Writing an answer with {pr.escape_markdown(name)}…"):
-            # The retriever's model is passed in for verifying the answer, so none is loaded twice.
-            stream = generation.stream_answer(generator, question, result["hits"], embedder=RETRIEVER.embedder)
+            stream = PIPELINE.stream(question, result["hits"], generator)
             written = ""
             for piece in stream:
                 written += piece
@@ -341,12 +334,12 @@ def show_answer(answer: dict, name: str, hits: list) -> None:
 
 def ask_page() -> None:
     st.title("Ask the documents")
-    if RETRIEVER is None:
+    if PIPELINE is None:
         st.info("Search is unavailable until the index opens (see the message above).")
         return
-    documents = RETRIEVER.documents
-    doc_ids = [document["id"] for document in documents]
-    titles = {document["id"]: document["title"] for document in documents}
+    documents = PIPELINE.documents
+    doc_ids = [document.id for document in documents]
+    titles = {document.id: document.title for document in documents}
     generators, descriptions, problem = generator_options()
     if "prefs" not in st.session_state:
         st.session_state.prefs = pr.read_prefs(st.query_params.to_dict(), SETTINGS, doc_ids, generators)
@@ -363,7 +356,7 @@ def ask_page() -> None:
         question = str(st.query_params.get("q", "")).strip()
 
     if not question:
-        st.caption(f"{len(documents)} documents · {len(RETRIEVER.chunks)} passages. Every passage comes with a citation you can check in print.")
+        st.caption(f"{len(documents)} documents · {len(PIPELINE.chunks)} passages. Every passage comes with a citation you can check in print.")
         st.markdown("**Try one of these:**")
         for n, example in enumerate(EXAMPLES):
             st.button(example, key=f"example:{n}", on_click=ask_example, args=(example,), icon=":material/chat:")
@@ -397,14 +390,14 @@ def ask_page() -> None:
             answer = run_generator(question, prefs["gen"], result)
             show_answer(answer, prefs["gen"], hits)
         download_buttons(question, hits, prefs, verdict, answer["view"] if answer else None)
-        citation_names = {document["id"]: document.get("citation_name", "") for document in documents}
+        citation_names = {document.id: document.citation_name for document in documents}
         terms = pr.query_terms(question)
         if not verdict.good:
             with st.expander(f"Show the {len(hits)} closest passages anyway"):
                 for hit in hits:
                     passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
             return
-        reranked = " — reordered by the language model" if hits[0].mode.endswith("+rerank") else ""
+        reranked = " — reordered by the language model" if result["reranked"] else ""
         st.markdown(f"**{len(hits)} passages**, best first{reranked}")
         for hit in hits:
             passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
@@ -445,26 +438,26 @@ def document_view(doc_id: str, chunk_id: str | None) -> None:
     if st.session_state.get("last_params"):
         results.page_link(ASK_PAGE, label="Back to results", icon=":material/forum:", query_params=st.session_state["last_params"])
     try:
-        document = RETRIEVER.document(doc_id)
+        document = PIPELINE.document(doc_id)
     except CwqaError as error:
         notice("error", pr.one_line(error))
         return
-    chunks = RETRIEVER.document_chunks(doc_id)
+    chunks = PIPELINE.document_chunks(doc_id)
     cited = next((chunk for chunk in chunks if chunk.id == chunk_id), None)
-    st.html(f'<h2 style="margin:.2rem 0">{pr.escape_html(document["title"])}</h2>')
+    st.html(f'<h2 style="margin:.2rem 0">{pr.escape_html(document.title)}</h2>')
     meta, actions = st.columns([3, 1])
     meta.html(pr.metadata_html(document, passages=len(chunks)))
-    url = pr.safe_url((document.get("source") or {}).get("url"))
+    url = pr.safe_url(document.url)
     if url:
         actions.link_button("Printed source", url, icon=":material/open_in_new:")
     if chunk_id and cited is None:
         notice("warning", f"Passage {chunk_id} is not in this document (the index may have been rebuilt); showing the whole document.")
     if cited is not None:
         with st.container(border=True):
-            inert(f"Cited passage: {pr.chunk_where(cited, document.get('citation_name', ''))}", "cwqa-cardhead")
+            inert(f"Cited passage: {pr.chunk_where(cited, document.citation_name)}", "cwqa-cardhead")
             st.code(cited.citation, language=None, wrap_lines=True)
             with st.expander("Exact source text (from the corpus file)"):
-                span, note = pr.source_span(document, cited, RETRIEVER.loaded.manifest.get("corpus"))
+                span, note = pr.source_span(document, cited, PIPELINE.manifest.get("corpus"))
                 st.caption(pr.escape_markdown(note))
                 if span is not None:
                     st.code(span, language=None, wrap_lines=True)
@@ -475,8 +468,18 @@ def document_view(doc_id: str, chunk_id: str | None) -> None:
         st.html(pr.SCROLL_SCRIPT, unsafe_allow_javascript=True)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _document_rows(build: str) -> list[dict]:
+    return pr.document_rows(PIPELINE.documents, PIPELINE.chunks)
+
+
+def document_table() -> list[dict]:
+    """The documents table, computed once per index build (not on every rerun)."""
+    return _document_rows(str(PIPELINE.retriever.loaded.path))
+
+
 def documents_page() -> None:
-    if RETRIEVER is None:
+    if PIPELINE is None:
         st.title("Documents")
         st.info("The documents are unavailable until the index opens (see the message above).")
         return
@@ -485,19 +488,26 @@ def documents_page() -> None:
         document_view(str(doc_id), st.query_params.get("p"))
         return
     st.title("Documents")
-    rows = pr.document_rows(RETRIEVER.documents, RETRIEVER.chunks)
+    rows = document_table()
+    wanted = st.text_input("Filter", key="doc_filter", placeholder="words of a title, a place, a date, a document number…")
+    shown = [row for row in rows if pr.row_matches(row, wanted)] if wanted.strip() else rows
+    st.caption(f"{len(shown)} of {len(rows)} documents")
     st.dataframe(
-        rows,
+        shown,
         hide_index=True,
+        column_order=[key for key in shown[0] if key != "id"] if shown else None,
         column_config={"url": st.column_config.LinkColumn("url", display_text="open")},
         width="stretch",
     )
-    counts = {row["id"]: row["passages"] for row in rows}
-    for document in RETRIEVER.documents:
-        with st.container(border=True):
-            st.html(f'<h3 style="margin:0 0 .4rem 0">{pr.escape_html(document["title"])}</h3>')
-            st.html(pr.metadata_html(document, passages=counts.get(document["id"], 0)))
-            st.page_link(DOCUMENTS_PAGE, label="Read the document", icon=":material/menu_book:", query_params={"doc": document["id"]})
+    choice = st.selectbox(
+        "Read a document", [row["id"] for row in shown], index=None, key="doc_open",
+        format_func=lambda doc_id: TITLES.get(doc_id, doc_id), placeholder="Choose a document…",
+    )
+    if choice:
+        st.query_params.from_dict({"doc": choice})
+        st.rerun()
+    with st.expander("Where every word of the corpus files went"):
+        st.dataframe(pr.coverage_rows(PIPELINE.coverage), hide_index=True, width="stretch")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,11 +516,6 @@ def documents_page() -> None:
 
 def evaluation_page() -> None:
     st.title("Evaluation")
-    try:
-        from cwqa import evaluation
-    except ImportError as error:
-        notice("info", f"Evaluation is not available in this installation ({error}).")
-        return
     st.caption("How often the ranked passages hold the gold quotes of eval/questions.jsonl (see `cwqa eval`).")
     with st.expander("Run a new evaluation", expanded=False):
         generators, _, _ = generator_options()
@@ -523,7 +528,7 @@ def evaluation_page() -> None:
             key="eval_rerank",
         )
         generator = st.selectbox("Also score answers of", generators, key="eval_gen")
-        if st.button("Run evaluation", icon=":material/play_arrow:", disabled=RETRIEVER is None, key="eval_run"):
+        if st.button("Run evaluation", icon=":material/play_arrow:", disabled=PIPELINE is None, key="eval_run"):
             bar = st.progress(0.0, text="Starting…")
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -539,7 +544,7 @@ def evaluation_page() -> None:
                         baselines=baselines,
                         generator=None if generator == "none" else generator,
                         limit=int(limit) or None,
-                        retriever=RETRIEVER,
+                        pipeline=PIPELINE,
                         progress=progress,
                         rerank=policy if reranked else "off",
                     )
@@ -595,7 +600,8 @@ except CwqaError as error:
     st.stop()
 
 INDEX = shared_index(pr.settings_key(SETTINGS), SETTINGS)
-RETRIEVER = open_index(INDEX)
+PIPELINE = open_index(INDEX)
+TITLES = {document.id: document.title for document in PIPELINE.documents} if PIPELINE is not None else {}
 CONTROLS = st.sidebar.container()
-index_panel(INDEX, RETRIEVER)
+index_panel(INDEX, PIPELINE)
 page.run()

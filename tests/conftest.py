@@ -10,6 +10,16 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# Fixtures that load the embedding model (and build a real index): a test using one is a
+# `model` test, so `make test-fast` can leave it out without anyone having to remember the mark.
+MODEL_FIXTURES = {"pipeline", "retriever", "embedder", "volume_pipeline", "frus_pipeline"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 
@@ -31,8 +41,7 @@ def documents(corpus_dir):
 def settings(tmp_path_factory, corpus_dir):
     """Default settings over the real corpus, with an index folder of the test run's own.
 
-    Reranking is off: the language model's seconds a question would multiply the suite's time,
-    and most tests are about other stages; tests/test_reranking.py covers the default "auto".
+    Reranking is off (the default): tests/test_reranking.py covers the "auto" and "on" policies.
     """
     from cwqa.config import Settings
 
@@ -40,11 +49,17 @@ def settings(tmp_path_factory, corpus_dir):
 
 
 @pytest.fixture(scope="session")
-def retriever(settings):
-    """A retriever over a real index of the seeds, built once for the session."""
-    from cwqa.index import open_retriever
+def pipeline(settings):
+    """The public pipeline over a real index of the seeds, built once for the session."""
+    from cwqa import open_pipeline
 
-    return open_retriever(settings)
+    return open_pipeline(settings)
+
+
+@pytest.fixture(scope="session")
+def retriever(pipeline):
+    """The search engine under the pipeline (no reranking), for tests of retrieval itself."""
+    return pipeline.retriever
 
 
 @pytest.fixture()

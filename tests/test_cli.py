@@ -20,10 +20,14 @@ def cli_args(settings, retriever):
 
 def test_ask_json_lists_hits_with_citations(cli_args, capsys):
     assert main([*cli_args, "ask", "What official moves did Kennan predict toward Northern Iran and Turkey?", "-k", "3", "--json"]) == 0
-    hits = json.loads(capsys.readouterr().out)
+    result = json.loads(capsys.readouterr().out)
+    hits = result["hits"]
     assert len(hits) == 3 and hits[0]["rank"] == 1
     assert any(h["chunk_id"] == "long-telegram/part-3/b" for h in hits)
     assert all(h["citation"] and h["text"] for h in hits)
+    # The order shown is final (no reranking pass will change it) and says how it was made.
+    assert result["final"] is True and result["reranked"] is False and result["mode"] == "hybrid"
+    assert result["good_match"] is True
 
 
 @pytest.mark.skipif(
@@ -41,16 +45,29 @@ def test_ask_says_on_stderr_when_the_language_model_reordered_the_passages(cli_a
 
 def test_ask_with_doc_filter_and_mode(cli_args, capsys):
     assert main([*cli_args, "ask", "Tito", "--doc", "nsc-5607", "--mode", "bm25", "--json"]) == 0
-    hits = json.loads(capsys.readouterr().out)
+    hits = json.loads(capsys.readouterr().out)["hits"]
     assert hits[0]["chunk_id"] == "nsc-5607/objectives/15" and {h["doc_id"] for h in hits} == {"nsc-5607"}
 
 
-def test_docs_lists_documents_with_passage_counts(cli_args, capsys):
+def test_docs_lists_documents_and_where_every_word_of_each_file_went(cli_args, capsys):
     assert main([*cli_args, "docs", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert listing["index"] == "fresh"
-    counts = {d["id"]: d["passages"] for d in listing["documents"]}
-    assert set(counts) == {"long-telegram", "nsc-5607"} and all(n > 10 for n in counts.values())
+    documents = {d["id"]: d for d in listing["documents"]}
+    assert set(documents) == {"long-telegram", "nsc-5607"}
+    assert documents["nsc-5607"]["date"] == "1956-06-29" and documents["nsc-5607"]["citation"]
+    files = {f["path"].rsplit("/", 1)[-1]: f for f in listing["files"]}
+    assert set(files) == {"000_c4af6ddfc8abae36.txt", "004_f76ce0a354435b07.txt"}
+    for record in files.values():
+        assert record["lost_words"] == 0 and record["kept_share"] == 1.0
+        assert record["passage_words"] + record["metadata_words"] == record["source_words"]
+
+
+def test_index_prints_each_files_words_in_passages_and_metadata(cli_args, capsys):
+    assert main([*cli_args, "index"]) == 0
+    out = capsys.readouterr().out
+    assert "index is fresh" in out
+    assert "000_c4af6ddfc8abae36.txt: 1 documents" in out and "in passages" in out and "in metadata" in out
 
 
 @pytest.mark.parametrize(
@@ -58,6 +75,7 @@ def test_docs_lists_documents_with_passage_counts(cli_args, capsys):
     [
         (["ask", ""], "cwqa: error: the question is empty"),
         (["ask", "Tito", "--doc", "kgb-files"], "cwqa: error: unknown document 'kgb-files'"),
+        (["ask", "Tito", "--from", "19x6"], "cwqa: error: --from '19x6' is not a date"),
         (["--corpus", "/no/such/corpus", "docs"], "cwqa: error: corpus folder not found: /no/such/corpus"),
     ],
 )

@@ -7,8 +7,12 @@ import re
 
 import pytest
 
-from cwqa.corpus import format_citation, load_corpus, read_source_text
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from cwqa.corpus import load_corpus, read_corpus, read_text_file
+from cwqa.documents import format_citation
 from cwqa.errors import CorpusError
+from cwqa.readers.source import read_source_text
 
 
 def body(document):
@@ -187,10 +191,69 @@ def test_metadata_that_is_not_json_gives_its_line(corpus_copy):
         load_corpus(corpus_copy)
 
 
-def test_missing_metadata_file_is_reported(corpus_copy):
+def test_a_text_file_without_metadata_is_read_and_what_was_guessed_is_said(corpus_copy):
     (corpus_copy / "000_c4af6ddfc8abae36.meta.json").unlink()
-    with pytest.raises(CorpusError, match="no metadata file 000_c4af6ddfc8abae36.meta.json"):
+    corpus = read_corpus(corpus_copy)
+    guessed = next(c for c in corpus.coverage if c.path.endswith("000_c4af6ddfc8abae36.txt"))
+    assert any("from the file name" in g for g in guessed.guessed)
+    assert any("from the first line" in g for g in guessed.guessed)
+    document = next(d for d in corpus.documents if d.path.name == "000_c4af6ddfc8abae36.txt")
+    assert document.id == "000-c4af6ddfc8abae36"
+    assert guessed.kept_share >= 0.99
+
+
+def test_a_binary_file_renamed_txt_is_refused_by_name(corpus_copy):
+    (corpus_copy / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    with pytest.raises(CorpusError, match=r"photo\.txt: not a text file"):
         load_corpus(corpus_copy)
+
+
+def test_a_file_of_control_characters_is_refused_by_name(corpus_copy):
+    (corpus_copy / "noise.txt").write_text("\x01\x02\x03\x04 abc " * 200, encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"noise\.txt: mostly not text"):
+        load_corpus(corpus_copy)
+
+
+# -- nothing lost: every word of every file is in a passage, in metadata, or skipped with a reason --
+
+
+def test_every_word_of_the_seeds_is_in_a_passage_or_metadata(corpus_dir):
+    corpus = read_corpus(corpus_dir)
+    for coverage in corpus.coverage:
+        assert coverage.lost_words == 0, coverage.first_lost
+        assert coverage.warning() is None
+        assert coverage.passage_words + coverage.metadata_words == coverage.source_words
+    telegram = next(c for c in corpus.coverage if c.path.endswith("000_c4af6ddfc8abae36.txt"))
+    # The signature and the source note are metadata, not lost and not passages.
+    assert telegram.metadata_words > 0
+
+
+def test_lost_text_is_a_warning_that_names_the_file_and_the_first_lost_words(tmp_path):
+    from cwqa.documents import Coverage
+
+    coverage = Coverage("corpus/x.txt", 1, 3, source_words=1000, passage_words=900, metadata_words=0,
+                        lost_words=100, first_lost="PART II The Soviet economy")
+    warning = coverage.warning()
+    assert "corpus/x.txt" in warning and "90.0%" in warning and "PART II The Soviet economy" in warning
+
+
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFG.,;:()'\"-0123456789", min_size=1, max_size=12)
+_LINE = st.lists(_WORDS, min_size=1, max_size=30).map(" ".join)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_LINE, st.integers(min_value=1, max_value=3)), min_size=1, max_size=25))
+def test_any_plain_text_file_loses_no_word(tmp_path_factory, blocks):
+    folder = tmp_path_factory.mktemp("generated")
+    text = "".join(line + "\n" * gap for line, gap in blocks)
+    if not text.strip():
+        return
+    path = folder / "generated.txt"
+    path.write_text(text, encoding="utf-8")
+    coverage = read_text_file(path).coverage
+    assert coverage.source_words == len(text.split())
+    assert coverage.lost_words == 0, coverage.first_lost
+    assert coverage.passage_words + coverage.metadata_words + sum(coverage.skipped.values()) == coverage.source_words
 
 
 def test_duplicate_document_ids_are_refused(corpus_copy):

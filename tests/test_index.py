@@ -56,11 +56,43 @@ def test_changed_corpus_file_makes_the_index_stale(private):
     assert status.state == "stale" and "004_f76ce0a354435b07.txt changed" in status.reasons
 
 
-def test_added_and_removed_files_make_the_index_stale(private):
-    (private.corpus_dir / "000_c4af6ddfc8abae36.meta.json").rename(private.corpus_dir / "x.json")
+def test_a_removed_file_makes_the_index_stale(private):
+    (private.corpus_dir / "000_c4af6ddfc8abae36.meta.json").unlink()
     (private.corpus_dir / "000_c4af6ddfc8abae36.txt").unlink()
     status = index_status(private)
     assert "000_c4af6ddfc8abae36.txt was removed" in status.reasons
+    assert "000_c4af6ddfc8abae36.meta.json was removed" in status.reasons
+
+
+@pytest.mark.slow
+def test_an_added_document_makes_the_index_stale_and_is_searchable_after_the_rebuild(private):
+    (private.corpus_dir / "harriman.txt").write_text(
+        "Harriman to Acheson\n\nThe Ambassador reported that the Kremlin would test Western resolve over Berlin "
+        "within the month, and urged patience with the airlift.\n",
+        encoding="utf-8",
+    )
+    status = index_status(private)
+    assert status.state == "stale" and "harriman.txt was added" in status.reasons
+    build_index(private)
+    loaded = load_index(private)
+    added = [c for c in loaded.chunks if c.doc_id == "harriman"]
+    assert added and any("airlift" in c.text for c in added)
+    assert loaded.manifest["embedded"] > 0 and loaded.manifest["reused"] > 0
+
+
+def test_the_manifest_records_where_every_word_went(settings, retriever):
+    from cwqa.index import manifest_coverage
+
+    coverage = manifest_coverage(load_index(settings).manifest)
+    assert {Path(c.path).name for c in coverage} == {"000_c4af6ddfc8abae36.txt", "004_f76ce0a354435b07.txt"}
+    assert all(c.lost_words == 0 and c.source_words > 900 for c in coverage)
+
+
+def test_a_changed_bm25_analyzer_makes_the_index_stale(private, monkeypatch):
+    import cwqa.index
+
+    monkeypatch.setattr(cwqa.index, "ANALYZER", "another-analyzer")
+    assert any("BM25 analyzer changed" in reason for reason in index_status(private).reasons)
 
 
 def test_changed_settings_or_model_make_the_index_stale(private):
@@ -69,6 +101,7 @@ def test_changed_settings_or_model_make_the_index_stale(private):
     assert any("model changed" in r for r in index_status(private.replace(model="some/other-model")).reasons)
 
 
+@pytest.mark.slow
 def test_stale_index_is_rebuilt_and_says_why(private):
     path = private.corpus_dir / "004_f76ce0a354435b07.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("Tito", "Marshal Tito"), encoding="utf-8")
@@ -79,6 +112,7 @@ def test_stale_index_is_rebuilt_and_says_why(private):
     assert index_status(private).fresh
 
 
+@pytest.mark.slow
 def test_rebuild_reembeds_only_the_changed_document(private):
     path = private.corpus_dir / "004_f76ce0a354435b07.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("Tito", "Marshal Tito"), encoding="utf-8")
@@ -90,6 +124,7 @@ def test_rebuild_reembeds_only_the_changed_document(private):
     assert loaded.manifest["reused"] == loaded.manifest["chunks"] + loaded.manifest["sentences"] - 2 * len(changed)
 
 
+@pytest.mark.slow
 def test_corrupt_index_file_is_detected_and_rebuilt(private):
     build = current_build(private.index_dir)
     (build / DENSE).write_bytes(b"not a faiss index")
@@ -106,6 +141,7 @@ def test_unreadable_manifest_is_corrupt(private):
     assert index_status(private).state == "corrupt"
 
 
+@pytest.mark.slow
 def test_build_killed_midway_leaves_the_previous_index_usable(private):
     before = current_build(private.index_dir)
     script = (
@@ -125,6 +161,7 @@ def test_build_killed_midway_leaves_the_previous_index_usable(private):
     assert len(load_index(private).chunks) > 50
 
 
+@pytest.mark.slow
 def test_two_builds_in_the_same_second_both_succeed(private):
     # A rebuild right after a build used to reuse the build folder's name and fail to rename.
     first = build_index(private)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cwqa.errors import QueryError
-from cwqa.retrieval import fuse_convex, fuse_rrf, top_k
+from cwqa.fusion import fuse_convex, fuse_rrf, top_k
 
 # Questions a historian would ask, with the paragraph that answers each (checked by reading).
 KNOWN = [
@@ -45,7 +45,7 @@ def test_hits_carry_rank_score_citation_text_and_offsets(retriever):
                 "start", "end", "url"):
         assert key in record
     assert record["citation"].startswith('Kennan, "Long Telegram", 22 Feb 1946, Part 3 ¶(b)')
-    source = open(retriever.document("long-telegram")["path"], encoding="utf-8").read()
+    source = open(retriever.document("long-telegram").path, encoding="utf-8").read()
     assert "Bornholm" in source[record["start"] : record["end"]]
 
 
@@ -67,9 +67,34 @@ def test_date_filter_keeps_only_documents_in_range(retriever):
     assert hits and {h.doc_id for h in hits} == {"nsc-5607"}
 
 
+@pytest.mark.parametrize("mode", ["dense", "bm25"])
+def test_hits_of_every_mode_carry_both_scores(retriever, mode):
+    hits = retriever.search("Which Baltic island did Kennan think the Soviets wanted, Bornholm?", k=3, mode=mode)
+    assert all(h.dense_score is not None and h.bm25_score is not None for h in hits)
+    assert all(-1.0 <= h.dense_score <= 1.0 and h.bm25_score >= 0 for h in hits)
+    # The score a mode did not rank by is still that passage's own.
+    top = hits[0]
+    question = "Which Baltic island did Kennan think the Soviets wanted, Bornholm?"
+    again = next(h for h in retriever.search(question, k=50, mode="hybrid") if h.chunk_id == top.chunk_id)
+    assert again.dense_score == pytest.approx(top.dense_score) and again.bm25_score == pytest.approx(top.bm25_score, rel=1e-4)
+
+
+def test_a_month_bound_includes_every_day_of_that_month(retriever):
+    assert retriever.search("Soviet policy", k=5, date_from="1946-02", date_to="1946-02")
+    assert not retriever.allowed_positions(date_from="1946-03", date_to="1946-12").size
+
+
+@pytest.mark.parametrize("bad", ["19x6", "1946-13", "22 Feb 1946"])
+def test_a_malformed_date_is_an_error_naming_it(retriever, bad):
+    with pytest.raises(QueryError, match=f"'{bad}' is not a date"):
+        retriever.search("Soviet policy", date_from=bad)
+
+
 def test_unknown_document_and_empty_question_are_errors(retriever):
     with pytest.raises(QueryError, match="unknown document 'kgb-files'"):
         retriever.search("anything", doc_ids=["kgb-files"])
+    with pytest.raises(QueryError, match="did you mean nsc-5607"):
+        retriever.search("anything", doc_ids=["nsc-5606"])
     with pytest.raises(QueryError, match="empty"):
         retriever.search("   ")
     with pytest.raises(QueryError, match="unknown mode"):

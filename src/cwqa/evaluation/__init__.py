@@ -34,3 +34,8 @@ the same numbers (tests/test_evaluation.py checks this) but compiles its numba k
 about a minute on this machine's 2 cores when the numba cache is cold (8 s warm), which is longer
 than the whole evaluation and too slow for the app's Evaluation page.
 """
+
+from .report import latest_report, load_report, new_report_dir, report_markdown
+from .runner import run_evaluation
+
+__all__ = ["latest_report", "load_report", "new_report_dir", "report_markdown", "run_evaluation"]

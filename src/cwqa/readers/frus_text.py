@@ -10,18 +10,20 @@ the footnotes (``1 For text, see ...``). The book's index closes the file. What 
   number, the title reads like a title (short, not ending as a sentence does) and what follows
   confirms it: a dateline, or the title is "Editorial Note", or ends with the glued "Source".
   A numbered paragraph (``2. One of the principal factors ...``) fails those tests whatever its
-  number. A jump in numbering (5, then 7) is accepted only with that same evidence and two
-  blank lines before; it is reported in the coverage's ``guessed``;
+  number. A jump in numbering (5, then 7) is accepted only with that evidence and the blank
+  lines around a heading; jumps and out-of-sequence headings are reported in ``guessed``;
 - the heading passage: number, title, dateline and the lines before the text (``NIE 11-4-60``,
   the SUBJECT and the PARTICIPANTS of a memorandum of conversation);
 - date (ISO) and place from the dateline; an editorial note has none, and its date stays empty
   rather than borrowed from its neighbours;
-- sections from sub-headings (``The Problem``, ``PART II``, ``NOTES AND COMMENTS``), labels of
-  numbered paragraphs (``1.``, ``(a)``), the source note (kind "source-note") and footnotes
-  (kind "footnote", anchored to the paragraph that carries their number). A footnote number
-  glued to a word (``January1``) is removed only when the document has that footnote;
-- metadata: signature, classification and archive (from the source note), sender and
-  recipient (from ``... From X to Y`` titles), declassification notices;
+- sections from sub-headings (``The Problem``, ``PART II — NOTES AND COMMENTS — East-West
+  Relations``, ``Attachment``), labels of numbered paragraphs (``1.``, ``(a)``), the source note
+  (kind "source-note") and footnotes (kind "footnote", anchored to the paragraph carrying their
+  number). A number glued to a word (``January1``) is removed only when the document has that
+  footnote;
+- metadata: the signature (short lines closing the text or standing before an attachment),
+  declassification notices, and, through `frus_index`, archive and classification from the
+  source note and sender and recipient from ``... From X to Y`` titles;
 - pages: the index tells which documents each page holds, so every paragraph is given its
   document's page range; the text itself says no more than that.
 """
@@ -29,6 +31,7 @@ the footnotes (``1 For text, see ...``). The book's index closes the file. What 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date as _date
@@ -67,13 +70,7 @@ _MARK = re.compile(
     r"(?:(?<=[^\W\d_])|(?<=[)\]”’\"?!])|(?<=[^\W\d_][.,;:])|(?<=[)\]”’\"][.,;:])"
     r"|(?<=\d\.)(?=\d{1,2}\s+[A-Z“(\[])|(?<=\d,)(?=\d{1,2}\s+[^\W\d_]))(\d{1,2})(?!\d)(?=[\s,.;:)\]”’\"—–-]|$)"
 )
-_CLASSIFICATION = re.compile(
-    r"(?:^|[.;]\s+)(Top Secret|Secret|Confidential|Limited Official Use|Official Use Only|Unclassified"
-    r"|No classification marking)\b"
-)
 _LIST_HEADS = {"PARTICIPANTS": "participants", "LIST OF PARTICIPANTS": "participants", "PRESENT": "participants"}
-_KEEPS_TO = {"Ambassador", "designate", "Mission", "Delegation", "Assistant", "Representative", "Adviser",
-             "Advisor", "Counselor", "Envoy", "Minister", "Observer"}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,8 +134,12 @@ def _confirmed(title: str, following: _Line | None, blank_before: int) -> bool:
     return title.endswith("Source") and blank_before >= 2
 
 
-def find_headings(lines: list[_Line], limit: int | None = None) -> list[tuple[int, int, str]]:
-    """(line index, number, printed title) of each document heading, in order (see module doc)."""
+def find_headings(lines: list[_Line], limit: int | None = None, stray: list | None = None) -> list[tuple[int, int, str]]:
+    """(line index, number, printed title) of each document heading, in order (see module doc).
+
+    A heading that passes every test but is out of sequence (a repeated or far-off number) is
+    read as text of the document before it, and noted in `stray` so the reader can say so.
+    """
     found: list[tuple[int, int, str]] = []
     for i, line in enumerate(lines):
         match = _HEADING.fullmatch(line.text)
@@ -147,9 +148,11 @@ def find_headings(lines: list[_Line], limit: int | None = None) -> list[tuple[in
         number, title = int(match.group(1)), match.group(2).strip()
         last = found[-1][1] if found else None
         following = lines[i + 1] if i + 1 < len(lines) else None
-        if last is not None and not last < number <= last + MAX_GAP:
-            continue
         if not (_reads_like_title(title) and _confirmed(title, following, line.blank_before)):
+            continue
+        if last is not None and not last < number <= last + MAX_GAP:
+            if stray is not None:
+                stray.append((number, title, last))
             continue
         if last is not None and number != last + 1 and (line.blank_before < 2 or following is None or not following.blank_before):
             continue  # a jump in numbering needs a heading set apart as headings are
@@ -160,7 +163,8 @@ def find_headings(lines: list[_Line], limit: int | None = None) -> list[tuple[in
 
 
 def looks_like_volume(text: str) -> bool:
-    """Whether a text file is a FRUS volume: at least three document headings numbered in a run."""
+    """Whether a text file is a FRUS volume: its first three document headings are numbered in a run
+    (1, 2, 3, or 104, 105, 106 for an excerpt), each confirmed as `find_headings` requires."""
     found = find_headings(_lines(text), limit=3)
     return len(found) == 3 and [n for _, n, _ in found] == list(range(found[0][1], found[0][1] + 3))
 
@@ -171,8 +175,8 @@ def looks_like_volume(text: str) -> bool:
 
 def read_text_volume(path: Path, text: str, meta: dict | None) -> Reading:
     """Read a FRUS volume exported as plain text: one `Document` per printed document, in order."""
-    lines = _lines(text)
-    headings = find_headings(lines)
+    lines, stray = _lines(text), []
+    headings = find_headings(lines, stray=stray)
     if not headings:
         raise CorpusError(f"{path}: no numbered document headings ('1. Title' followed by a dateline) found")
     volume, guessed = frus_index.volume_for(path, meta)
@@ -193,10 +197,12 @@ def read_text_volume(path: Path, text: str, meta: dict | None) -> Reading:
         spans += kept
     numbers = [n for _, n, _ in headings]
     guessed += [f"document numbering jumps from {a} to {b}: no document between them in the file"
-                for a, b in zip(numbers, numbers[1:]) if b != a + 1]  # fmt: skip
+                for a, b in itertools.pairwise(numbers) if b != a + 1]  # fmt: skip
+    guessed += [f"heading '{n}. {title[:60]}' is out of sequence after document {last}: read as part of it"
+                for n, title, last in stray]  # fmt: skip
     missing = [n for n in numbers if n not in pages]
     if pages and missing:
-        guessed.append(f"pages unknown for {len(missing)} documents the index never cites (first: {missing[0]})")
+        guessed.append(f"pages unknown for {len(missing)} of {len(numbers)} documents: the index never cites them (first: doc. {missing[0]})")
     return Reading(documents, account(path, text, documents, spans, tuple(guessed)))
 
 
@@ -273,6 +279,8 @@ def _in_list(text: str) -> bool:
 
 def _strip_marks(text: str, marks: set[str]) -> tuple[str, tuple[str, ...]]:
     """Text without the glued numbers of footnotes the document has, and those numbers."""
+    if not marks:
+        return text, ()
     found: list[str] = []
 
     def drop(match: re.Match) -> str:
@@ -396,7 +404,7 @@ def _read_document(lines, number: int, printed: str, volume: frus_index.Volume, 
         lead = " / ".join([f"{number}. {title}"] + ([dateline.text] if dateline else []) + body.header)
         paragraphs.insert(0, heading_paragraph(doc_id, lead, first_page, (heading.start, body.header_end), first_page))
     source_note = next((n.text for n in notes if n.kind == "source-note"), "")
-    sender, recipient = sender_recipient(title)
+    sender, recipient = frus_index.sender_recipient(title)
     subtype = "editorial-note" if editorial else "historical-document"
     source = {"series": COLLECTION, "volume": volume.id, "volume_short": volume.short, "document": number, "subtype": subtype}
     if pages:
@@ -406,7 +414,7 @@ def _read_document(lines, number: int, printed: str, volume: frus_index.Volume, 
     extra = {"volume_id": volume.id, "volume_short": volume.short, "doc_number": number, "subtype": subtype,
              "source_note": source_note, "footnote_count": sum(n.kind == "footnote" for n in notes)}  # fmt: skip
     optional = {
-        "volume_title": volume.title, **_source_note_parts(source_note), "header": body.header,
+        "volume_title": volume.title, **frus_index.source_note_parts(source_note), "header": body.header,
         "dateline": dateline.text if dateline else "", "time": time, "sender": sender, "recipient": recipient,
         "signature": "; ".join(body.signature), "subject": "; ".join(body.lists.get("subject", [])),
         "participants": body.lists.get("participants", []), "notices": body.notices,
@@ -415,7 +423,7 @@ def _read_document(lines, number: int, printed: str, volume: frus_index.Volume, 
     extra.update({key: value for key, value in optional.items() if value})
     document = Document(
         id=doc_id, title=title, citation_name=_citation_name(title, when), path=path, paragraphs=tuple(paragraphs),
-        author=sender or _author(title), date=when, place=place, collection=COLLECTION, source=source, extra=extra,
+        author=sender or frus_index.author(title), date=when, place=place, collection=COLLECTION, source=source, extra=extra,
     )  # fmt: skip
     return document, spans
 
@@ -462,44 +470,6 @@ def _record(draft: _Draft, paragraph_id, doc_id, section_label, ordinal, first, 
         first_page=first, last_page=last, start=draft.start, end=draft.end, kind=draft.kind, anchor_id=anchor,
         series_note={1: "", 2: "second list", 3: "third list"}.get(repeat, f"list {repeat}"),
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# Metadata from the title and the source note
-
-
-def sender_recipient(title: str) -> tuple[str, str]:
-    """('Embassy in the Soviet Union', 'Department of State') from 'Telegram From the Embassy in the
-    Soviet Union to the Department of State'; a ' to ' inside a name ('Ambassador to the Soviet
-    Union', '(Bundy)' is past) does not split it."""
-    match = re.search(r"\bFrom\s+(.+)$", title)
-    if not match:
-        return "", ""
-    rest = match.group(1)
-    for to in re.finditer(r"\s*\bto(?:\s+|(?=[A-Z]))", rest):
-        before = rest[: to.start()]
-        words = before.split()
-        if words and before.count("(") == before.count(")") and words[-1] not in _KEEPS_TO:
-            return _bare(before), _bare(rest[to.end() :])
-    return "", ""
-
-
-def _bare(name: str) -> str:
-    return re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
-
-
-def _author(title: str) -> str:
-    """'Central Intelligence Agency' from 'Memorandum Prepared by the Central Intelligence Agency'."""
-    match = re.search(r"\b(?:Prepared (?:by|in)|Memorandum by|Paper by)\s+(.+)$", title)
-    return _bare(match.group(1)) if match else ""
-
-
-def _source_note_parts(note: str) -> dict:
-    """Archive ('Department of State, Central Files, 611.61/3-1061') and classification ('Secret')."""
-    match = _CLASSIFICATION.search(note)
-    if not match:
-        return {"archive": note.split(". ")[0].strip()} if note else {}
-    return {"archive": note[: match.start()].strip(" ."), "classification": match.group(1)}
 
 
 def _citation_name(title: str, when: str) -> str:

@@ -1,6 +1,5 @@
-"""The app's pieces, without Streamlit: what the app shows, computed without Streamlit: escaping, highlighting, layout, exports, verdicts.
-
-`app.py` holds only widgets; everything in this package is plain Python so it can be unit-tested.
+"""The app's pieces, without Streamlit: escaping, highlighting, layout, exports, URL state and the
+pipeline shared by a server's sessions. `app.py` holds only widgets and uses this package as `pr`.
 
 Safety rule: corpus text, metadata, questions and generated answers are untrusted. Everything
 built here as HTML is `html.escape`d first, and only then are our own tags (<mark>, <div>, ...)
@@ -8,3 +7,25 @@ added around the escaped text; the app passes it to `st.html` (no Markdown inter
 Streamlit sanitises it again). Text written as Markdown (the download) has every Markdown and HTML
 metacharacter escaped, so `![x](http://...)` or `<img onerror=...>` in a document stays text.
 """
+
+from ..verdict import is_strong
+from .escape import escape_html, escape_markdown, safe_url
+from .exports import export_name, results_json, results_markdown
+from .html import (
+    SCROLL_SCRIPT, STYLE, answer_html, context_html, document_html, highlight_html, metadata_html, paragraph_html,
+    query_terms,
+)
+from .shared import SharedIndex, settings_key
+from .urlstate import K_CHOICES, read_prefs, url_params
+from .views import (
+    answer_view, chunk_where, coverage_rows, describe_build, document_rows, generator_choices, one_line,
+    paragraph_context, report_tables, row_matches, section_subtitle, source_span,
+)
+
+__all__ = [
+    "K_CHOICES", "SCROLL_SCRIPT", "STYLE", "SharedIndex", "answer_html", "answer_view", "chunk_where", "context_html",
+    "coverage_rows", "describe_build", "document_html", "document_rows", "escape_html", "escape_markdown",
+    "export_name", "generator_choices", "highlight_html", "is_strong", "metadata_html", "one_line",
+    "paragraph_context", "paragraph_html", "query_terms", "read_prefs", "report_tables", "results_json",
+    "results_markdown", "row_matches", "safe_url", "section_subtitle", "settings_key", "source_span", "url_params",
+]

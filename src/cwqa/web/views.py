@@ -206,3 +206,29 @@ def describe_build(manifest: dict | None) -> dict:
         "built_at": built.replace("T", " ")[:16] if built else "?",
         "dense_index": manifest.get("dense_index", ""),
     }
+
+
+def coverage_rows(coverage) -> list[dict]:
+    """One row per corpus file: where its words went (the Documents page's coverage table)."""
+    rows = []
+    for c in coverage:
+        rows.append(
+            {
+                "file": Path(c.path).name,
+                "documents": c.documents,
+                "source words": c.source_words,
+                "in passages": c.passage_words,
+                "in metadata": c.metadata_words,
+                "skipped": ", ".join(f"{words} ({reason})" for reason, words in sorted(c.skipped.items())),
+                "lost": c.lost_words,
+                "kept": f"{c.kept_share:.1%}",
+                "guessed": "; ".join(c.guessed),
+            }
+        )
+    return rows
+
+
+def row_matches(row: dict, wanted: str) -> bool:
+    """Whether every word of a filter occurs in a documents-table row (title, place, date, number...)."""
+    haystack = " ".join(str(value) for key, value in row.items() if key != "url").lower()
+    return all(word in haystack for word in wanted.lower().split())
