@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # Fixtures that load the embedding model (and build a real index): a test using one is a
 # `model` test, so `make test-fast` can leave it out without anyone having to remember the mark.
-MODEL_FIXTURES = {"pipeline", "retriever", "embedder", "volume_pipeline", "frus_pipeline"}
+MODEL_FIXTURES = {"pipeline", "retriever", "embedder", "volume_pipeline", "frus_pipeline", "frus_retriever", "frus_settings"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -41,7 +41,7 @@ def corpus_env(tmp_path_factory):
         patch.setenv("CWQA_REPORTS", str(base / "reports"))
         patch.delenv("CWQA_K", raising=False)
         patch.delenv("CWQA_MODE", raising=False)
-        # Never rerank unless a test says so (seconds a question); the default "auto" is tested below.
+        # Never rerank unless a test says so (seconds a question); "auto" is tested below.
         patch.setenv("CWQA_RERANK", "off")
         # Start from a copy of the project's index, if any: the build reuses its vectors for
         # unchanged passages, which saves most of the embedding time.
@@ -187,6 +187,18 @@ def test_documents_page_lists_each_document_with_its_metadata_and_passage_count(
     assert (rows["passages"] > 0).all()
     assert "FRUS 1946, vol. VI" in set(rows["source"])
     assert "Foreign Relations of the United States, 1946" in html(app)  # the metadata cards
+    coverage = app.dataframe[1].value  # where every word of each file went
+    assert set(coverage["file"]) == {"000_c4af6ddfc8abae36.txt", "004_f76ce0a354435b07.txt"}
+    assert (coverage["lost"] == 0).all()
+
+
+def test_the_documents_filter_narrows_the_table(app):
+    ask(app.run(), NSC)
+    follow(app, "Open in document")
+    follow(app, "All documents")
+    app.text_input(key="doc_filter").set_value("1956").run()
+    assert not app.exception
+    assert list(app.dataframe[0].value["id"]) == ["nsc-5607"]
 
 
 def test_an_empty_question_asks_for_a_question(app):
@@ -249,12 +261,13 @@ def test_a_generated_answer_is_shown_with_the_passages_it_cites(app):
 
 
 def test_a_failing_generator_shows_an_error_and_keeps_the_passages(app, monkeypatch):
-    generation = pytest.importorskip("cwqa.generation")
+    from cwqa.answers.model import GeneratorError
+    from cwqa.pipeline import Pipeline
 
     def broken(*args, **kwargs):
-        raise generation.GeneratorError("the model server is unreachable")
+        raise GeneratorError("the model server is unreachable")
 
-    monkeypatch.setattr(generation, "stream_answer", broken)
+    monkeypatch.setattr(Pipeline, "stream", broken)
     app.run()
     if "extractive" not in app.selectbox(key="opt_gen").options:
         pytest.skip("the extractive generator is not installed")

@@ -276,28 +276,22 @@ def test_the_document_view_of_part_3_b_marks_the_paragraph_about_iran_and_turkey
     page.screenshot(path=str(artifacts / "document-part-3-b.png"))
 
 
-def test_the_kennan_question_surfaces_part_3_b(kennan_app, page, artifacts):
-    """The expected citation for eval question lt-037 is on the results page.
+def test_the_briefs_question_shows_exactly_the_libraries_ranked_citations(kennan_app, page, artifacts):
+    """For eval question lt-037 the page shows the five citations `cwqa ask` returns, in order.
 
-    The app shows exactly what retrieval returns, so when the library does not rank Part 3 ¶(b)
-    among the top 5 this is a retrieval miss, reported as xfail with its rank, not an app failure.
+    Whether Part 3 ¶(b) is among them is a retrieval question (eval/, README); this test checks
+    that the app neither drops, reorders nor invents a passage.
     """
+    from cwqa import load_settings, open_pipeline
+
     page.goto(kennan_app.url)
     wait_until_ready(page)
     ask(page, KENNAN)
-    if page.get_by_text("Part 3 ¶(b)").count() == 0:
-        from cwqa.config import load_settings
-        from cwqa.index import open_retriever
-
-        settings = load_settings(environ={"CWQA_CORPUS": str(kennan_app.corpus), "CWQA_INDEX": str(kennan_app.index)})
-        retriever = open_retriever(settings)
-        ranked = [hit.chunk.id for hit in retriever.search(KENNAN, k=len(retriever.chunks), mode="hybrid", rerank="off")]
-        rank = ranked.index(EXPECTED_CHUNK) + 1 if EXPECTED_CHUNK in ranked else None
-        if rank is None or rank > 5:
-            pytest.xfail(f"retrieval ranks {EXPECTED_CHUNK} at {rank} for this question; the app shows the top 5")
-        pytest.fail(f"retrieval ranks {EXPECTED_CHUNK} at {rank} but the page does not show 'Part 3 ¶(b)'")
-    assert page.get_by_text("Part 3 ¶(b)").first.is_visible()
-    page.screenshot(path=str(artifacts / "results-part-3-b.png"))
+    settings = load_settings(environ={"CWQA_CORPUS": str(kennan_app.corpus), "CWQA_INDEX": str(kennan_app.index), "CWQA_RERANK": "off"})
+    expected = [hit.citation for hit in open_pipeline(settings).search(KENNAN, k=5).hits]
+    shown = [code.inner_text().strip() for code in page.locator("[data-testid='stMainBlockContainer'] [data-testid='stCode']").all()]
+    assert shown == expected
+    page.screenshot(path=str(artifacts / "results-briefs-question.png"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from cwqa.chunking import chunk_documents, label_style, list_lead_ins, sentence_spans, tiktoken_counter, window_spans
+import pytest
+
+from cwqa.chunking import chunk_documents, label_style, list_lead_ins, tiktoken_counter, window_spans
 from cwqa.embedding import get_embedder
+from cwqa.text import sentence_spans
 
 WORDS = st.sampled_from(["Soviet", "power", "is", "impervious", "to", "logic", "of", "reason", "Kennan", "U.S.", "Dept.",
                          "(a)", "capitalist", "encirclement", "Mr.", "1946", "—", "«quote»", "e.g."])
@@ -64,6 +67,7 @@ def test_chunks_cover_every_paragraph_text(documents):
                 assert paragraph.text[chunk.text_start : chunk.text_end] == chunk.text
 
 
+@pytest.mark.model
 def test_no_passage_exceeds_the_models_window_in_its_own_tokenizer(documents):
     embedder = get_embedder("sentence-transformers/all-MiniLM-L6-v2")
     assert embedder.max_tokens == 256
@@ -93,5 +97,8 @@ def test_list_items_carry_the_sentence_that_announces_the_list(documents):
     assert nsc_leads["1.a."].startswith("The basic strategy") and nsc_leads["2."] == ""
 
 
-def test_label_styles():
-    assert [label_style(x) for x in ["(a)", "(1)", "1.", "1.a.", "a.", ""]] == ["(a)", "(1)", "1.", "1.a.", "a.", ""]
+def test_every_printed_label_of_the_seeds_is_named_by_its_numbering_scheme(documents):
+    # Later items of a list share the first item's scheme: "(h)" is an "(a)" list, "17." a "1." one.
+    assert [label_style(x) for x in ["(h)", "(12)", "17.", "1.b.", "c.", ""]] == ["(a)", "(1)", "1.", "1.a.", "a.", ""]
+    labels = {p.label for d in documents.values() for p in d.paragraphs if p.label}
+    assert {label_style(label) for label in labels} <= {"(a)", "(1)", "1.", "1.a."}

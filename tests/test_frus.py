@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cwqa.corpus import format_citation, load_corpus
+from cwqa.corpus import load_corpus
+from cwqa.documents import format_citation
 from cwqa.errors import CorpusError
-from cwqa.frus import read_volume
+from cwqa.readers.tei import read_volume
 
 EXCERPT = Path(__file__).parent / "data" / "frus1955-57v24-excerpt.xml"
 VOLUME = "frus1955-57v24"
@@ -31,7 +32,7 @@ FOOTER = "</body></text></TEI>\n"
 
 @lru_cache(maxsize=1)
 def documents():
-    return {document.id: document for document in read_volume(EXCERPT)}
+    return {document.id: document for document in read_volume(EXCERPT).documents}
 
 
 def document(n: int):
@@ -262,7 +263,7 @@ def test_attachment_paragraphs_form_a_section_named_after_its_head(tmp_path):
           <closer><signed>A. Drafter</signed></closer>
         </frus:attachment>
       </div>""")
-    [doc] = read_volume(path)
+    [doc] = read_volume(path).documents
     paragraphs = [p for p in doc.paragraphs if p.kind == "body"]
     assert [(p.section_title, p.text) for p in paragraphs] == [
         ("", "I enclose the paper."),

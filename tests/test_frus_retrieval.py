@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from cwqa.config import Settings
-from cwqa.corpus import format_citation, load_corpus
+from cwqa import open_pipeline
+from cwqa.corpus import load_corpus
+from cwqa.documents import format_citation
 from cwqa.errors import QueryError
-from cwqa.frus import read_volume
-from cwqa.index import MANIFEST, build_index, load_index, open_retriever
+from cwqa.index import MANIFEST, build_index, load_index
+from cwqa.readers.tei import read_volume
 
 ROOT = Path(__file__).resolve().parents[1]
 EXCERPT = Path(__file__).parent / "data" / "frus1955-57v24-excerpt.xml"
@@ -73,7 +75,7 @@ def short(hits) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tei_documents():
-    return {document.id: document for document in read_volume(EXCERPT)}
+    return {document.id: document for document in read_volume(EXCERPT).documents}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +99,7 @@ def frus_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="module")
 def frus_retriever(frus_settings):
-    return open_retriever(frus_settings)
+    return open_pipeline(frus_settings).retriever
 
 
 # --- (a) the TEI reading and the seed are the same text ----------------------------------------

