@@ -34,6 +34,7 @@ EXAMPLES = (
 )
 MODE_LABELS = {"hybrid": "Hybrid", "dense": "Dense", "bm25": "BM25"}
 RERANK_LABELS = {"off": "Never", "auto": "When unsure", "on": "Always"}
+CARD_LIMIT = 20  # the Documents page shows a card per document up to this many
 
 st.set_page_config(page_title="cwqa · Cold War diplomacy", page_icon="📜", layout="wide")
 
@@ -508,6 +509,13 @@ def documents_page() -> None:
         st.rerun()
     with st.expander("Where every word of the corpus files went"):
         st.dataframe(pr.coverage_rows(PIPELINE.coverage), hide_index=True, width="stretch")
+    if len(rows) <= CARD_LIMIT:  # a small corpus also gets a card per document; a volume, the table only
+        counts = {row["id"]: row["passages"] for row in rows}
+        for document in PIPELINE.documents:
+            with st.container(border=True):
+                st.html(f'<h3 style="margin:0 0 .4rem 0">{pr.escape_html(document.title)}</h3>')
+                st.html(pr.metadata_html(document, passages=counts.get(document.id, 0)))
+                st.page_link(DOCUMENTS_PAGE, label="Read the document", icon=":material/menu_book:", query_params={"doc": document.id})
 
 
 # ---------------------------------------------------------------------------------------------

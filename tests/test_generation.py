@@ -1,6 +1,7 @@
-"""Answers: the generator interface and registry, citation verification, the extractive
-generator, streaming, fallback and the answer metrics. Uses the real embedding model and the
-real seed corpus; the few fakes are tiny generators that test the plumbing around them."""
+"""Answers: the generator interface and registry, typed generator options, citation
+verification, the extractive generator, streaming, fallback and the answer metrics. Uses the
+real embedding model and the real seed corpus; the few fakes are tiny generators that test the
+plumbing around them, and a table-driven embedder for the support thresholds themselves."""
 
 from __future__ import annotations
 
@@ -9,34 +10,21 @@ import json
 import re
 import textwrap
 
+import numpy as np
 import pytest
 
-from cwqa.chunking import Chunk
-from cwqa.config import DEFAULT_MODEL, Settings
-from cwqa.errors import CwqaError
-from cwqa.generation import (
-    ABSTAIN_PHRASE,
-    Answer,
-    ExtractiveGenerator,
-    Generator,
-    GeneratorError,
-    UnknownGeneratorError,
-    answer_metrics,
-    answer_sentences,
-    clean_citations,
-    contains_quote,
-    filter_citation_stream,
-    format_passages,
-    generate_answer,
-    get_generator,
-    list_generators,
-    missing_key_terms,
-    quotable_sentences,
-    stream_answer,
-    unmet_needs,
-    verify_answer,
-)
-from cwqa.retrieval import Hit
+from cwqa.answers.citations import answer_sentences, clean_citations, filter_citation_stream
+from cwqa.answers.extractive import ExtractiveGenerator, missing_key_terms, quotable_sentences, unmet_needs
+from cwqa.answers.model import ABSTAIN_PHRASE, Answer, GeneratorError, UnknownGeneratorError, answer_from_text
+from cwqa.answers.options import ExtractiveOptions, LocalOptions, OpenAIOptions
+from cwqa.answers.plugins import Generator, get_generator, list_generators
+from cwqa.answers.prompt import format_passages
+from cwqa.answers.run import generate_answer, stream_answer
+from cwqa.answers.verify import SUPPORT_SIMILARITY, SUPPORT_SIMILARITY_WITH_WORDS, strip_attribution, verify_answer
+from cwqa.config import Settings
+from cwqa.errors import ConfigError, CwqaError
+from cwqa.evaluation.metrics import answer_metrics, contains_quote
+from cwqa.passages import Chunk, Hit
 
 PASSAGES = [
     # Verbatim from the Long Telegram (Part 1 and Part 5).
@@ -66,7 +54,35 @@ def make_hit(text: str, rank: int, doc_id: str = "long-telegram") -> Hit:
 def embedder():
     from cwqa.embedding import get_embedder
 
-    return get_embedder(DEFAULT_MODEL)
+    return get_embedder(Settings().model)
+
+
+class NoEmbedder:
+    """For checks that must not need a similarity: verbatim, quote-not-found, uncited, abstention."""
+
+    def encode(self, texts):
+        raise AssertionError(f"no similarity should be needed here, yet {texts!r} was encoded")
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+class TableEmbedder:
+    """Unit vectors by table: a text listed in `cosines` (compared by its words) has that cosine
+    with every other text, which all share one vector. Remembers what it was asked to encode."""
+
+    def __init__(self, cosines: dict[str, float]):
+        self.cosines = {_words(text): cosine for text, cosine in cosines.items()}
+        self.encoded: list[str] = []
+
+    def encode(self, texts):
+        self.encoded.extend(texts)
+        rows = []
+        for text in texts:
+            cosine = self.cosines.get(_words(text), 1.0)
+            rows.append([cosine, float(np.sqrt(1.0 - cosine**2))])
+        return np.array(rows, dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +113,9 @@ class Scripted(Generator):
 def test_builtin_generators_are_registered_through_entry_points():
     names = list_generators()
     assert {"extractive", "openai", "local"} <= set(names)
-    assert names["extractive"].target == "cwqa.generation:ExtractiveGenerator"
+    assert names["extractive"].target == "cwqa.answers.extractive:ExtractiveGenerator"
+    assert names["openai"].target == "cwqa.generators.openai:OpenAIGenerator"
+    assert names["local"].target == "cwqa.generators.local:LocalGenerator"
     assert names["extractive"].available and names["extractive"].description
     assert isinstance(get_generator("extractive", Settings()), ExtractiveGenerator)
 
@@ -130,7 +148,8 @@ def _install_plugin(tmp_path, monkeypatch, name: str, target: str, module_source
 
 def test_third_party_generator_installed_by_entry_point_is_found_and_used(tmp_path, monkeypatch, hits):
     _install_plugin(tmp_path, monkeypatch, "firstpassage", "cwqa_firstpassage:FirstPassage", """
-        from cwqa.generation import Answer, Generator
+        from cwqa.answers.model import Answer
+        from cwqa.answers.plugins import Generator
 
         class FirstPassage(Generator):
             '''Quotes the first sentence of the top passage.'''
@@ -141,9 +160,10 @@ def test_third_party_generator_installed_by_entry_point_is_found_and_used(tmp_pa
         """)
     listed = list_generators()
     assert listed["firstpassage"].description == "Quotes the first sentence of the top passage."
+    # A plug-in that declares no options type gets the options table as it is.
     generator = get_generator("firstpassage", Settings(generator_options={"anything": 1}))
     assert generator.options == {"anything": 1}
-    answer = generate_answer(generator, "Does the USSR expect peace?", hits)
+    answer = generate_answer(generator, "Does the USSR expect peace?", hits, NoEmbedder())
     assert answer.generator == "firstpassage"
     assert answer.invalid_citations == [9] and "[9]" not in answer.text
     assert answer.sentences[0].supported and answer.sentences[0].method == "verbatim"
@@ -158,6 +178,44 @@ def test_a_broken_plugin_is_reported_not_fatal(tmp_path, monkeypatch):
     assert listed["extractive"].available
     with pytest.raises(GeneratorError, match="could not be loaded"):
         get_generator("broken", Settings())
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed generator options
+
+
+def test_built_in_options_are_typed_with_defaults_and_values_from_a_config_file_are_converted():
+    assert get_generator("extractive", Settings()).options == ExtractiveOptions()
+    # TOML and environment values may arrive as text: "2" is the number 2.
+    options = get_generator("extractive", Settings(generator_options={"max_sentences": "2", "abstain_threshold": "0.3"})).options
+    assert options == ExtractiveOptions(abstain_threshold=0.3, max_sentences=2)
+    assert isinstance(options.max_sentences, int)
+
+
+def test_a_negative_max_sentences_is_a_one_line_error_naming_option_and_value():
+    with pytest.raises(ConfigError) as caught:
+        get_generator("extractive", Settings(generator_options={"max_sentences": -1}))
+    message = str(caught.value)
+    assert "'max_sentences'" in message and "-1" in message and "extractive" in message
+    assert "\n" not in message and isinstance(caught.value, CwqaError)
+
+
+def test_one_options_table_serves_whichever_built_in_generator_is_chosen():
+    table = {"max_sentences": 1, "retries": 5, "max_new_tokens": 10}
+    assert get_generator("extractive", Settings(generator_options=table)).options.max_sentences == 1
+    assert get_generator("openai", Settings(generator_options=table)).options.retries == 5
+
+
+@pytest.mark.parametrize("name, kind", [("extractive", ExtractiveOptions), ("openai", OpenAIOptions), ("local", LocalOptions)])
+def test_an_option_no_generator_knows_is_an_error_listing_the_known_names(name, kind):
+    if not list_generators()[name].available:
+        pytest.skip(f"generator {name!r} cannot run here: {list_generators()[name].problem}")
+    with pytest.raises(ConfigError) as caught:
+        get_generator(name, Settings(generator_options={"max_sentence": 2}))  # a typo of max_sentences
+    message = str(caught.value)
+    assert "'max_sentence'" in message and "\n" not in message
+    known = message.split("known: ")[1].rstrip(")").split(", ")
+    assert known == sorted(field.name for field in dataclasses.fields(kind))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,18 +243,19 @@ def test_markers_belong_to_the_sentence_they_follow():
     assert heading == [("The Long Telegram / The Chargé in Moscow [1]", [1]), ("(c) Where governments stand in path. [2]", [2])]
 
 
-def test_verbatim_sentences_are_supported_and_a_quote_not_in_the_passage_is_not(hits, embedder):
+def test_verbatim_sentences_are_supported_and_a_quote_not_in_the_passage_is_not(hits):
     text = (
         "It does not take unnecessary risks. [2] "
         'Kennan said the USSR "will never negotiate with the West" [1]. '
         "Uncited claims are not supported."
     )
-    answer = verify_answer(Answer("q", text, hits), embedder)
+    answer = verify_answer(Answer("q", text, hits), NoEmbedder())  # decided without any similarity
     marks = [(s.supported, s.method, s.citations) for s in answer.sentences]
     assert marks == [(True, "verbatim", [2]), (False, "quote-not-found", [1]), (False, "uncited", [])]
     assert not answer.supported
 
 
+@pytest.mark.slow
 def test_a_paraphrase_is_supported_and_an_unrelated_claim_is_not(hits, embedder):
     text = (
         "Soviet power does not follow fixed plans and avoids needless risks [2]. "
@@ -213,16 +272,38 @@ def test_a_paraphrase_is_supported_and_an_unrelated_claim_is_not(hits, embedder)
     assert not invented.supported and invented.score < 0.45
 
 
-def test_attribution_framing_is_ignored_when_comparing_a_claim():
-    from cwqa.generation import strip_attribution
+def test_support_needs_a_close_claim_or_a_looser_one_in_the_passages_words(hits):
+    in_words = "Soviet power does not work by fixed plans [2]."  # its content words are all in [2]
+    other_words = "Truman sent billions of dollars to Europe [2]."
+    loose = (SUPPORT_SIMILARITY_WITH_WORDS + SUPPORT_SIMILARITY) / 2
+    embedder = TableEmbedder({
+        "Soviet power does not work by fixed plans.": loose,
+        "Truman sent billions of dollars to Europe.": loose,
+    })
+    marks = verify_answer(Answer("q", f"{in_words} {other_words}", hits), embedder).sentences
+    assert [(s.supported, s.method) for s in marks] == [(True, "similar"), (False, "dissimilar")]
+    assert marks[0].score == pytest.approx(loose, abs=1e-6)
+    close = TableEmbedder({"Truman sent billions of dollars to Europe.": SUPPORT_SIMILARITY + 0.01})
+    assert verify_answer(Answer("q", other_words, hits), close).sentences[0].supported  # close enough alone
+    far = TableEmbedder({"Soviet power does not work by fixed plans.": SUPPORT_SIMILARITY_WITH_WORDS - 0.01})
+    assert not verify_answer(Answer("q", in_words, hits), far).sentences[0].supported  # its words are not enough
 
+
+def test_a_passage_cited_by_several_sentences_is_encoded_once(hits):
+    embedder = TableEmbedder({})
+    text = "Soviet power avoids risks [2]. Soviet power is not schematic [2]. It follows no plans [2]."
+    verify_answer(Answer("q", text, hits), embedder)
+    assert embedder.encoded.count(PASSAGES[1]) == 1 and len(embedder.encoded) == len(set(embedder.encoded))
+
+
+def test_attribution_framing_is_ignored_when_comparing_a_claim():
     assert strip_attribution("Kennan wrote that Soviet power is impervious to reason.") == "Soviet power is impervious to reason."
     assert strip_attribution("According to the telegram, it does not work by plans.") == "It does not work by plans."
     assert strip_attribution("Moscow wrote nothing.") == "Moscow wrote nothing."
 
 
-def test_the_answer_json_carries_marks_citations_and_flags(hits, embedder):
-    answer = verify_answer(Answer("q", "It does not work by fixed plans. [2] Nonsense [4].", hits, "scripted"), embedder)
+def test_the_answer_json_carries_marks_citations_and_flags(hits):
+    answer = verify_answer(Answer("q", "It does not work by fixed plans. [2] Nonsense [4].", hits, "scripted"), NoEmbedder())
     data = json.loads(json.dumps(answer.to_dict()))
     assert data["invalid_citations"] == [4] and data["verified"] is True and data["supported"] is False
     assert [c["n"] for c in data["citations"]] == [2]
@@ -234,10 +315,8 @@ def test_the_answer_json_carries_marks_citations_and_flags(hits, embedder):
     assert rendered[2] == "  ! removed citations of passages that were not given: [4]"
 
 
-def test_the_abstain_phrase_from_a_model_means_abstention_without_markers(hits, embedder):
-    from cwqa.generation import answer_from_text
-
-    answer = verify_answer(answer_from_text("q", f"Sorry. {ABSTAIN_PHRASE} [1]", hits, "model"), embedder)
+def test_the_abstain_phrase_from_a_model_means_abstention_without_markers(hits):
+    answer = verify_answer(answer_from_text("q", f"Sorry. {ABSTAIN_PHRASE} [1]", hits, "model"), NoEmbedder())
     assert answer.abstained and answer.text == ABSTAIN_PHRASE
     assert answer.cited == [] and answer.sentences == [] and answer.verified
 
@@ -256,22 +335,30 @@ def _assert_every_sentence_verbatim_and_cited(answer: Answer) -> None:
         assert 1 <= int(marker) <= len(answer.hits)
 
 
-def test_extractive_answers_with_cited_verbatim_sentences(extractive, hits):
-    answer = generate_answer(extractive, "Is Soviet power sensitive to the logic of force?", hits)
+def test_extractive_answers_with_cited_verbatim_sentences(extractive, hits, embedder):
+    answer = generate_answer(extractive, "Is Soviet power sensitive to the logic of force?", hits, embedder)
     assert not answer.abstained, answer.abstain_reason
     _assert_every_sentence_verbatim_and_cited(answer)
     assert "highly sensitive to logic of force. [2]" in answer.text
     assert answer.generator == "extractive" and answer.evidence is not None
 
 
-def test_extractive_orders_sentences_as_the_passages_do(extractive, hits):
-    answer = generate_answer(extractive, "What did Kennan say about capitalist encirclement and the battle of two centers?", hits)
+def test_max_sentences_bounds_the_extractive_answer(hits, embedder):
+    question = "What did Kennan say about capitalist encirclement and the battle of two centers?"
+    generator = ExtractiveGenerator(Settings(generator_options={"max_sentences": 1}), embedder=embedder)
+    answer = generate_answer(generator, question, hits, embedder)
+    _assert_every_sentence_verbatim_and_cited(answer)
+    assert len(answer.sentences) == 1
+
+
+def test_extractive_orders_sentences_as_the_passages_do(extractive, hits, embedder):
+    answer = generate_answer(extractive, "What did Kennan say about capitalist encirclement and the battle of two centers?", hits, embedder)
     first, second = answer.sentences[0].text, answer.sentences[1].text
     assert first.startswith("USSR still lives") and second.startswith("Battle between these two centers")
 
 
-def test_extractive_abstains_when_no_passage_mentions_the_subject(extractive, hits):
-    answer = generate_answer(extractive, "How much money did Congress appropriate for the Marshall Plan?", hits)
+def test_extractive_abstains_when_no_passage_mentions_the_subject(extractive, hits, embedder):
+    answer = generate_answer(extractive, "How much money did Congress appropriate for the Marshall Plan?", hits, embedder)
     assert answer.abstained and answer.text == ABSTAIN_PHRASE
     assert "Marshall" in answer.abstain_reason and "threshold" in answer.abstain_reason
     assert answer.cited == [] and answer.sentences == []
@@ -282,8 +369,9 @@ def test_no_passages_means_abstention_without_calling_the_generator():
         def generate(self, question, hits):
             raise AssertionError("must not be called")
 
-    answer = generate_answer(Exploding(), "Anything?", [])
+    answer = generate_answer(Exploding(), "Anything?", [], NoEmbedder())
     assert answer.abstained and answer.abstain_reason == "no passages were retrieved"
+    assert answer.text == ABSTAIN_PHRASE and answer.verified
 
 
 def test_key_terms_count_titles_citations_and_inflections(hits):
@@ -327,24 +415,24 @@ def test_label_fragments_stay_with_their_sentence_verbatim():
         "(c) Democratic elements abroad are to be utilized.", "It is so."]
 
 
-def test_an_announcing_sentence_is_followed_by_the_list_it_announces(retriever):
-    generator = get_generator("extractive", retriever.settings)
+@pytest.mark.slow
+def test_an_announcing_sentence_is_followed_by_the_list_it_announces(pipeline):
     question = "What was the basic strategy of the United States toward the Soviet bloc in 1956?"
-    answer = generate_answer(generator, question, retriever.search(question, k=5))
+    answer = pipeline.answer(question, pipeline.search(question, k=5).hits, "extractive")
     _assert_every_sentence_verbatim_and_cited(answer)
     assert "The basic strategy of the United States vis-à-vis the Soviet bloc is:" in answer.text
     assert contains_quote(answer.text, ["To promote within Soviet Russia evolution toward a regime which will abandon predatory policies"])
     assert "National Security Council Report" not in answer.text  # the heading names, it does not answer
 
 
-def test_extractive_on_the_real_corpus_quotes_the_gold_passage_and_abstains_off_topic(retriever):
-    generator = get_generator("extractive", retriever.settings)
+@pytest.mark.slow
+def test_extractive_on_the_real_corpus_quotes_the_gold_passage_and_abstains_off_topic(pipeline):
     question = "Into which five subjects did Kennan divide his answer?"
-    answer = generate_answer(generator, question, retriever.search(question, k=5))
+    answer = pipeline.answer(question, pipeline.search(question, k=5).hits, "extractive")
     _assert_every_sentence_verbatim_and_cited(answer)
     assert contains_quote(answer.text, ["(1) Basic features of post-war Soviet outlook."])
     question = "What did Churchill say in his Iron Curtain speech at Fulton, Missouri?"
-    off_topic = generate_answer(generator, question, retriever.search(question, k=5))
+    off_topic = pipeline.answer(question, pipeline.search(question, k=5).hits, "extractive")
     assert off_topic.abstained and "Churchill" in off_topic.abstain_reason
 
 
@@ -352,13 +440,13 @@ def test_extractive_on_the_real_corpus_quotes_the_gold_passage_and_abstains_off_
 # Streaming and fallback
 
 
-def test_streaming_yields_the_answer_and_then_the_verified_answer(extractive, hits):
-    stream = stream_answer(extractive, "Is Soviet power sensitive to the logic of force?", hits)
+def test_streaming_yields_the_answer_and_then_the_verified_answer(extractive, hits, embedder):
+    stream = stream_answer(extractive, "Is Soviet power sensitive to the logic of force?", hits, embedder)
     pieces = list(stream)
     assert "".join(pieces) == stream.answer.text and stream.answer.verified
 
 
-def test_streaming_a_generator_that_cites_a_missing_passage_hides_the_marker(hits, embedder):
+def test_streaming_a_generator_that_cites_a_missing_passage_hides_the_marker(hits):
     class Chatty(Generator):
         def generate(self, question, hits):
             raise AssertionError("streaming must not call generate")
@@ -366,7 +454,7 @@ def test_streaming_a_generator_that_cites_a_missing_passage_hides_the_marker(hit
         def stream(self, question, hits):
             yield from ["It does not work by fixed plans. [", "2", "] It plans wars [", "8", "]."]
 
-    stream = stream_answer(Chatty(), "q", hits, embedder)
+    stream = stream_answer(Chatty(), "q", hits, NoEmbedder())
     shown = "".join(stream)
     assert "[8]" not in shown and "[2]" in shown
     assert stream.answer.invalid_citations == [8] and stream.answer.sentences[0].supported
@@ -390,7 +478,8 @@ def test_a_failing_generator_raises_unless_a_fallback_is_configured(hits, embedd
 
 
 def test_prompt_passages_are_numbered_with_citations_and_trimmed_to_the_budget(hits):
-    from cwqa.chunking import split_sentences, tiktoken_counter
+    from cwqa.chunking import tiktoken_counter
+    from cwqa.text import split_sentences
 
     count = tiktoken_counter()
     full = format_passages(hits, 10_000, count)
@@ -443,8 +532,8 @@ def test_answer_metrics_count_quotes_citations_support_and_abstentions():
     assert by_ids["citation_precision"] == pytest.approx(2 / 3)
 
 
-def test_answer_metrics_accept_answer_objects_and_report_none_without_questions(hits, embedder):
-    answer = verify_answer(Answer("q", "It does not take unnecessary risks. [2]", hits), embedder)
+def test_answer_metrics_accept_answer_objects_and_report_none_without_questions(hits):
+    answer = verify_answer(Answer("q", "It does not take unnecessary risks. [2]", hits), NoEmbedder())
     metrics = answer_metrics({"x": answer}, {"x": ["It does not take unnecessary risks."]})
     assert metrics["answer_contains_quote"] == 1.0 and metrics["citation_precision"] == 1.0
     assert metrics["abstain_recall"] is None

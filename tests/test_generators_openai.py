@@ -11,11 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cwqa.config import DEFAULT_MODEL, Settings
-from cwqa.errors import CwqaError
-from cwqa.generation import ABSTAIN_PHRASE, BackendError, generate_answer, get_generator, stream_answer
-from cwqa.generators_openai import OpenAIGenerator
-from test_generation import PASSAGES, make_hit
+from cwqa.answers.model import ABSTAIN_PHRASE, BackendError
+from cwqa.answers.options import OpenAIOptions
+from cwqa.answers.plugins import get_generator
+from cwqa.answers.run import generate_answer, stream_answer
+from cwqa.config import Settings
+from cwqa.errors import ConfigError, CwqaError
+from cwqa.generators.openai import OpenAIGenerator
+from test_generation import PASSAGES, NoEmbedder, make_hit
 
 ANSWER = "Kennan wrote that Soviet power is impervious to logic of reason [2]. It does not work by fixed plans. [2]"
 
@@ -127,7 +130,7 @@ def hits():
 def embedder():
     from cwqa.embedding import get_embedder
 
-    return get_embedder(DEFAULT_MODEL)
+    return get_embedder(Settings().model)
 
 
 def openai(server, scenario, **options):
@@ -143,8 +146,8 @@ def test_an_answer_comes_back_with_verified_citations(server, hits, embedder):
     assert answer.sentences[1].method == "verbatim" and all(s.supported for s in answer.sentences)
 
 
-def test_the_request_carries_model_key_and_numbered_cited_passages(server, hits):
-    generate_answer(openai(server, "normal"), "Does the Kremlin follow fixed plans?", hits)
+def test_the_request_carries_model_key_and_numbered_cited_passages(server, hits, embedder):
+    generate_answer(openai(server, "normal"), "Does the Kremlin follow fixed plans?", hits, embedder)
     (request,) = ChatServer.requests
     assert request["path"] == "/normal/v1/chat/completions" and request["auth"] == "Bearer sk-test"
     body = request["body"]
@@ -155,8 +158,8 @@ def test_the_request_carries_model_key_and_numbered_cited_passages(server, hits)
     assert "[5] " in user["content"] and "Question: Does the Kremlin follow fixed plans?" in user["content"]
 
 
-def test_passages_beyond_the_token_budget_are_left_out_of_the_prompt(server, hits):
-    generate_answer(openai(server, "normal", context_tokens=120), "q?", hits)
+def test_passages_beyond_the_token_budget_are_left_out_of_the_prompt(server, hits, embedder):
+    generate_answer(openai(server, "normal", context_tokens=120), "q?", hits, embedder)
     user = ChatServer.requests[0]["body"]["messages"][1]["content"]
     assert "[1] " in user and "[5] " not in user
 
@@ -167,8 +170,19 @@ def test_options_fall_back_to_the_environment(monkeypatch):
     monkeypatch.setenv("CWQA_OPENAI_MODEL", "llama3.2")
     generator = OpenAIGenerator(Settings())
     assert (generator.url, generator.api_key, generator.model) == ("http://127.0.0.1:11434/v1/chat/completions", "sk-env", "llama3.2")
+    assert generator.options == OpenAIOptions()  # nothing configured: the environment decides
     configured = OpenAIGenerator(Settings(generator_options={"model": "qwen2.5"}))
     assert configured.model == "qwen2.5"  # the config file's option wins over the environment
+
+
+def test_options_are_typed_and_a_bad_value_is_a_one_line_error_naming_it():
+    generator = get_generator("openai", Settings(generator_options={"retries": "3", "read_timeout": 2, "base_url": "http://x/v1"}))
+    assert generator.options == OpenAIOptions(base_url="http://x/v1", read_timeout=2.0, retries=3)
+    assert generator.retries == 3 and generator.timeout.read == 2.0
+    with pytest.raises(ConfigError) as caught:
+        get_generator("openai", Settings(generator_options={"retries": "x"}))
+    message = str(caught.value)
+    assert "'retries'" in message and "'x'" in message and "openai" in message and "\n" not in message
 
 
 def test_a_citation_of_a_passage_not_given_is_removed_and_flagged(server, hits, embedder):
@@ -178,8 +192,8 @@ def test_a_citation_of_a_passage_not_given_is_removed_and_flagged(server, hits, 
     assert answer.sentences[1].citations == [] and not answer.sentences[1].supported
 
 
-def test_the_abstain_phrase_becomes_an_abstention(server, hits, embedder):
-    answer = generate_answer(openai(server, "abstain"), "Who was Truman?", hits, embedder)
+def test_the_abstain_phrase_becomes_an_abstention(server, hits):
+    answer = generate_answer(openai(server, "abstain"), "Who was Truman?", hits, NoEmbedder())
     assert answer.abstained and answer.text == ABSTAIN_PHRASE and answer.cited == []
 
 
@@ -202,8 +216,8 @@ def test_a_slow_server_hits_the_read_timeout_without_retrying(server, hits):
 
 
 @pytest.mark.parametrize("scenario", ["flaky", "ratelimited"])
-def test_a_transient_failure_is_retried(server, hits, scenario):
-    answer = generate_answer(openai(server, scenario), "q?", hits)
+def test_a_transient_failure_is_retried(server, hits, scenario, embedder):
+    answer = generate_answer(openai(server, scenario), "q?", hits, embedder)
     assert ChatServer.counts[scenario] == 2 and answer.sentences[0].citations == [2]
 
 

@@ -162,6 +162,48 @@ def test_build_killed_midway_leaves_the_previous_index_usable(private):
 
 
 @pytest.mark.slow
+def test_a_build_killed_at_a_random_point_resumes_from_its_checkpoints(private):
+    import random
+
+    import numpy as np
+
+    from cwqa.embedding import get_embedder
+    from cwqa.vectors import CHECKPOINTS
+
+    changed = private.replace(chunk_tokens=64)  # new passages: nothing can come from the old build
+    script = (
+        "from pathlib import Path; from cwqa.config import Settings; from cwqa.index import build_index;"
+        f"build_index(Settings(corpus_dir=Path({str(private.corpus_dir)!r}), index_dir=Path({str(private.index_dir)!r}), chunk_tokens=64))"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CWQA_CHECKPOINT_BATCH": "48"}
+    process = subprocess.Popen([sys.executable, "-c", script], env=env)
+    checkpoints = private.index_dir / CHECKPOINTS
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(checkpoints.glob("batch-*.npz")):
+        assert process.poll() is None, "the build finished before it could be killed"
+        time.sleep(0.05)
+    time.sleep(random.uniform(0.0, 1.5))  # somewhere in the middle of the following batches
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = len(list(checkpoints.glob("batch-*.npz")))
+    assert saved >= 1
+
+    messages: list[str] = []
+    build_index(changed, log=messages.append)
+    loaded = load_index(changed)
+    total = loaded.manifest["chunks"] + loaded.manifest["sentences"]
+    assert loaded.manifest["embedded"] <= total - 48 * saved  # the saved batches were not embedded again
+    assert not checkpoints.exists()  # a complete build drops them
+    # The resumed vectors are the model's vectors for those texts.
+    embedder = get_embedder(changed.model)
+    sample = loaded.chunks[:: max(1, len(loaded.chunks) // 10)]
+    fresh = embedder.encode([c.context_text() for c in sample])
+    rows = [loaded.chunks.index(c) for c in sample]
+    assert np.allclose(np.asarray(loaded.embeddings)[rows], fresh, atol=1e-4)
+    assert index_status(changed).fresh
+
+
+@pytest.mark.slow
 def test_two_builds_in_the_same_second_both_succeed(private):
     # A rebuild right after a build used to reuse the build folder's name and fail to rename.
     first = build_index(private)

@@ -1,17 +1,23 @@
-"""Unit tests of cwqa.presentation: what the app shows, without Streamlit."""
+"""Unit tests of cwqa.web: what the app shows, without Streamlit."""
 
 import json
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cwqa import presentation as pr
-from cwqa.chunking import Chunk
+from cwqa import web as pr
+from cwqa.answers.model import ABSTAIN_PHRASE, Answer, GeneratorError, abstention
+from cwqa.answers.plugins import GeneratorInfo
+from cwqa.answers.verify import verify_answer
 from cwqa.config import Settings
-from cwqa.retrieval import Hit
+from cwqa.documents import IndexedDocument
+from cwqa.index import IndexStatus
+from cwqa.passages import Chunk, Hit
+from cwqa.verdict import BM25_GOOD, assess_match
+from cwqa.web.html import CITED_ANCHOR
+from cwqa.web.views import AnswerView, paragraph_mark
 
 HOSTILE = 'Before <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> ![x](http://127.0.0.1:9/beacon.png) after & done'
 
@@ -46,6 +52,25 @@ def make_chunk(chunk_id="doc/part-3/b", text="Soviet pressure on Northern Iran a
 
 def make_hit(rank=1, dense=0.5, bm25=4.0, **chunk_changes):
     return Hit(rank=rank, score=1.0 / (60 + rank), chunk=make_chunk(**chunk_changes), mode="hybrid", dense_score=dense, bm25_score=bm25)
+
+
+def make_document(**changes) -> IndexedDocument:
+    values = dict(id="doc", title="T", citation_name='Kennan, "Long Telegram", 22 Feb 1946', path="", paragraphs=0)
+    values.update(changes)
+    return IndexedDocument(**values)
+
+
+class OrthogonalEmbedder:
+    """Every distinct text gets its own unit vector: different texts are unrelated (cosine 0)."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+
+    def encode(self, texts):
+        vectors = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            vectors[row, self.seen.setdefault(text, len(self.seen) % 64)] = 1.0
+        return vectors
 
 
 # -- escaping and highlighting ----------------------------------------------------------------
@@ -94,46 +119,42 @@ def test_safe_url_accepts_only_http_addresses():
 
 
 def test_a_close_passage_is_a_good_match():
-    assert pr.assess_match([make_hit(dense=0.45, bm25=1.0)]).good
+    assert assess_match([make_hit(dense=0.45, bm25=1.0)]).good
+    assert pr.is_strong(make_hit(dense=0.45, bm25=1.0))
 
 
 def test_strong_word_overlap_alone_is_a_good_match():
     # A question in the documents' exact words that the model happens to score low.
-    assert pr.assess_match([make_hit(dense=0.2, bm25=pr.BM25_GOOD + 0.5)]).good
+    assert assess_match([make_hit(dense=0.2, bm25=BM25_GOOD + 0.5)]).good
 
 
 def test_weak_hits_are_not_a_good_match_and_say_why():
-    verdict = pr.assess_match([make_hit(dense=0.09, bm25=2.07), make_hit(rank=2, dense=0.05, bm25=0.5)])
+    verdict = assess_match([make_hit(dense=0.09, bm25=2.07), make_hit(rank=2, dense=0.05, bm25=0.5)])
     assert not verdict.good
     assert verdict.best_dense == pytest.approx(0.09) and "0.09" in verdict.reason
+    assert verdict.best_bm25 == pytest.approx(2.07) and "2.07" in verdict.reason
 
 
 def test_no_hits_is_not_a_good_match():
-    assert not pr.assess_match([]).good
+    assert not assess_match([]).good
 
 
-class FakeEmbedder:
-    def encode_query(self, text):
-        return np.array([[1.0, 0.0]], dtype=np.float32)
-
-
-class FakeRetriever:
-    def __init__(self, chunks):
-        self.chunks = chunks
-        self.embedder = FakeEmbedder()
-        self.loaded = type("Loaded", (), {"embeddings": np.array([[0.2, 1.0], [0.9, 0.1]], dtype=np.float32)})()
-
-    def bm25_scores(self, question):
-        return np.array([1.5, 7.0], dtype=np.float32)
-
-
-def test_complete_scores_fills_the_score_the_mode_skipped():
-    chunks = [make_chunk("doc/a"), make_chunk("doc/b")]
-    dense_only = [Hit(1, 0.9, chunks[1], "dense", dense_score=0.9, bm25_score=None)]
-    bm25_only = [Hit(1, 1.5, chunks[0], "bm25", dense_score=None, bm25_score=1.5)]
-    retriever = FakeRetriever(chunks)
-    assert pr.complete_scores(retriever, "q", dense_only)[0].bm25_score == pytest.approx(7.0)
-    assert pr.complete_scores(retriever, "q", bm25_only)[0].dense_score == pytest.approx(0.2)
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_hit_carries_both_scores_whatever_the_mode(retriever, mode):
+    # The verdict judges a dense search by its BM25 scores too: retrieval must give both, and the
+    # same ones whichever mode found the passage.
+    question = "Where did Kennan expect Soviet pressure on Northern Iran and Turkey?"
+    hits = retriever.search(question, k=5, mode=mode)
+    assert hits and all(hit.dense_score is not None and hit.bm25_score is not None for hit in hits)
+    verdict = assess_match(hits)
+    assert verdict.best_dense == pytest.approx(max(hit.dense_score for hit in hits))
+    assert verdict.best_bm25 == pytest.approx(max(hit.bm25_score for hit in hits))
+    others = {hit.chunk_id: hit for other in ("dense", "bm25", "hybrid") if other != mode for hit in retriever.search(question, k=5, mode=other)}
+    shared = [hit for hit in hits if hit.chunk_id in others]
+    assert shared  # the modes agree on some passages
+    for hit in shared:
+        assert hit.dense_score == pytest.approx(others[hit.chunk_id].dense_score)
+        assert hit.bm25_score == pytest.approx(others[hit.chunk_id].bm25_score)
 
 
 # -- citations, context, document layout --------------------------------------------------------
@@ -142,7 +163,7 @@ def test_complete_scores_fills_the_score_the_mode_skipped():
 def test_chunk_where_is_the_citation_between_document_and_printed_source():
     chunk = make_chunk()
     assert pr.chunk_where(chunk, 'Kennan, "Long Telegram", 22 Feb 1946') == "Part 3 ¶(b), pp. 696–709"
-    assert pr.paragraph_mark(chunk, 'Kennan, "Long Telegram", 22 Feb 1946') == "¶(b)"
+    assert paragraph_mark(chunk, 'Kennan, "Long Telegram", 22 Feb 1946') == "¶(b)"
     assert pr.section_subtitle(chunk) == "Projection of Soviet Outlook"
 
 
@@ -155,7 +176,7 @@ def test_paragraph_context_gives_the_neighbouring_paragraphs():
 
 
 def test_document_html_marks_the_cited_window_and_escapes_everything():
-    document = {"id": "doc", "title": "T", "citation_name": 'Kennan, "Long Telegram", 22 Feb 1946'}
+    document = make_document()
     chunks = [
         make_chunk("doc/part-3/a", "(a) First.", label="(a)", citation=make_chunk().citation.replace("(b)", "(a)")),
         make_chunk("doc/part-3/b", "(b) " + HOSTILE),
@@ -163,7 +184,7 @@ def test_document_html_marks_the_cited_window_and_escapes_everything():
     ]
     out = pr.document_html(document, chunks, cited_chunk_id="doc/part-3/b#2")
     assert "<script" not in out and "<img" not in out
-    assert out.count(f'id="{pr.CITED_ANCHOR}"') == 1
+    assert out.count(f'id="{CITED_ANCHOR}"') == 1
     assert '<mark class="cwqa-span" data-chunk="doc/part-3/b#2">Second window.</mark>' in out
     assert out.count('class="cwqa-section"') == 1  # one heading for the section
     assert '<span class="cwqa-label">¶(a)</span>' in out and '<span class="cwqa-label">¶(b)</span>' in out
@@ -171,7 +192,7 @@ def test_document_html_marks_the_cited_window_and_escapes_everything():
 
 def test_document_html_shows_title_lines_as_a_heading_and_the_signature_at_the_end():
     chunks = [make_chunk("doc/heading", "The <Long> Telegram", kind="heading", section_id="heading", section_label="Heading", section_title="Heading"), make_chunk("doc/part-3/b", "(b) Text.")]
-    out = pr.document_html({"id": "doc", "extra": {"signature": "KENNAN", "source_note": "*FRUS* <http://x>"}}, chunks)
+    out = pr.document_html(make_document(extra={"signature": "KENNAN", "source_note": "*FRUS* <http://x>"}), chunks)
     assert '<div class="cwqa-docheading" data-paragraph="doc/heading">The &lt;Long&gt; Telegram</div>' in out
     assert ">Heading<" not in out  # no section called "Heading"
     assert '<div class="cwqa-signature">KENNAN</div>' in out and "*FRUS* &lt;http://x&gt;" in out
@@ -179,7 +200,7 @@ def test_document_html_shows_title_lines_as_a_heading_and_the_signature_at_the_e
 
 def test_document_html_prints_a_page_number_only_where_it_changes():
     chunks = [make_chunk(f"doc/p{n}", f"Para {n}.", first_page=page, last_page=page) for n, page in enumerate([243, 243, 244], 1)]
-    out = pr.document_html({"id": "doc"}, chunks)
+    out = pr.document_html(make_document(), chunks)
     assert out.count(">p. 243<") == 1 and out.count(">p. 244<") == 1
 
 
@@ -187,19 +208,22 @@ def test_source_span_refuses_a_file_changed_since_the_build(tmp_path):
     path = tmp_path / "doc.txt"
     path.write_text("Header\n\n(b) The exact words.\n", encoding="utf-8")
     chunk = make_chunk(start=8, end=28)
-    span, note = pr.source_span({"path": str(path)}, chunk)
+    document = make_document(path=str(path))
+    span, note = pr.source_span(document, chunk)
     assert span == "(b) The exact words." and "8–28" in note
     import hashlib
 
     hashes = {"doc.txt": hashlib.sha256(b"something else").hexdigest()}
-    span, note = pr.source_span({"path": str(path)}, chunk, hashes)
+    span, note = pr.source_span(document, chunk, hashes)
     assert span is None and "changed" in note
+    assert pr.source_span(make_document(path=str(tmp_path / "gone.txt")), chunk) == (None, f"source file {tmp_path / 'gone.txt'} not found")
 
 
 def test_document_rows_count_passages_per_document():
-    documents = [{"id": "doc", "title": "T", "source": {"url": "javascript:x", "volume_short": "FRUS"}, "paragraphs": 2}]
+    documents = [make_document(source={"url": "javascript:x", "volume_short": "FRUS", "document": 41}, paragraphs=2)]
     rows = pr.document_rows(documents, [make_chunk("doc/a"), make_chunk("doc/b"), make_chunk("other/c", doc_id="other")])
     assert rows[0]["passages"] == 2 and rows[0]["url"] == "" and rows[0]["source"] == "FRUS"
+    assert rows[0]["paragraphs"] == 2 and rows[0]["doc"] == 41 and rows[0]["id"] == "doc"
 
 
 # -- downloads ------------------------------------------------------------------------------
@@ -208,7 +232,7 @@ def test_document_rows_count_passages_per_document():
 def test_markdown_export_lists_citations_and_keeps_document_text_inert():
     markdown_it = pytest.importorskip("markdown_it")
     hits = [make_hit(text=HOSTILE), make_hit(rank=2)]
-    verdict = pr.assess_match(hits)
+    verdict = assess_match(hits)
     text = pr.results_markdown("Which places <b>first</b>?", hits, mode="hybrid", k=2, verdict=verdict)
     assert "Part 3 ¶\\(b\\)" in text  # the citation, escaped
     rendered = markdown_it.MarkdownIt("commonmark").render(text)
@@ -218,7 +242,7 @@ def test_markdown_export_lists_citations_and_keeps_document_text_inert():
 
 def test_json_export_holds_the_hits_and_the_verdict():
     hits = [make_hit(dense=0.1, bm25=0.2)]
-    payload = json.loads(pr.results_json("q", hits, mode="dense", k=1, verdict=pr.assess_match(hits)))
+    payload = json.loads(pr.results_json("q", hits, mode="dense", k=1, verdict=assess_match(hits)))
     assert payload["good_match"] is False and payload["no_match_reason"]
     assert payload["hits"][0]["citation"] == hits[0].citation and payload["mode"] == "dense"
 
@@ -236,7 +260,7 @@ def test_prefs_come_from_the_url_and_bad_values_fall_back_to_settings():
     prefs = pr.read_prefs({"k": "8", "mode": "bm25", "docs": "nsc-5607,nope", "gen": "x", "rerank": "1"}, settings, ["nsc-5607"], ["none"])
     assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none", "rerank": "on"}
     prefs = pr.read_prefs({"k": "lots", "mode": "magic", "rerank": "maybe"}, settings, [], ["none"])
-    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode and prefs["rerank"] == settings.rerank == "auto"
+    assert prefs["k"] == settings.k and prefs["mode"] == settings.mode and prefs["rerank"] == settings.rerank == "off"
     assert pr.read_prefs({"k": "999"}, settings, [], ["none"])["k"] == pr.K_CHOICES[1]
 
 
@@ -245,46 +269,62 @@ def test_url_params_round_trip_through_read_prefs(policy):
     prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive", "rerank": policy}
     params = pr.url_params("why?", prefs)
     assert params["q"] == "why?"
-    assert ("rerank" in params) == (policy != "auto")  # the default stays out of shared links
+    # A link may leave the policy out only when it is the default: reopened, it must search the same way.
+    assert "rerank" in params or policy == Settings().rerank, f"a link for rerank={policy!r} reopens with {Settings().rerank!r}"
     assert pr.read_prefs(params, Settings(), ["a", "b"], ["none", "extractive"]) == prefs
 
 
 # -- answers --------------------------------------------------------------------------------
 
 
-def test_answer_view_reads_objects_and_dicts():
-    class Sentence:
-        def __init__(self, text, supported):
-            self.text, self.supported = text, supported
+def test_answer_view_shows_a_verified_answer_with_its_marks():
+    hits = [make_hit(), make_hit(rank=2, chunk_id="doc/part-3/c", text="Other words entirely.")]
+    answer = verify_answer(Answer("q", "Northern Iran and Turkey [1]. Also Mars [2].", hits, "scripted"), OrthogonalEmbedder())
+    view = pr.answer_view(answer)
+    assert view.text == answer.text and not view.abstained
+    assert view.cited_ranks == [1, 2]
+    assert view.sentences == [("Northern Iran and Turkey [1].", True), ("Also Mars [2].", False)]
+    assert view.raw == answer.to_dict() and json.loads(json.dumps(view.raw))["generator"] == "scripted"
 
-    class Answer:
-        text = "Iran and Turkey [1]. Also Mars [2]."
-        abstained = False
-        sentences = [Sentence("Iran and Turkey [1].", True), Sentence("Also Mars [2].", False)]
 
-        def to_dict(self):
-            return {"text": self.text}
-
-    view = pr.answer_view(Answer())
-    assert view.cited_ranks == [1, 2] and view.sentences[1] == ("Also Mars [2].", False)
-    assert view.raw == {"text": Answer.text}
-    abstained = pr.answer_view({"text": "", "abstained": True, "abstain_reason": "nothing relevant"})
-    assert abstained.abstained and abstained.reason == "nothing relevant"
+def test_answer_view_of_an_abstention_says_why_and_carries_the_notice():
+    hits = [make_hit()]
+    declined = abstention("q", hits, "nothing relevant", "extractive", notice="openai: down; showing the extractive answer instead")
+    view = pr.answer_view(verify_answer(declined, OrthogonalEmbedder()))
+    assert view.abstained and view.reason == "nothing relevant" and view.text == ABSTAIN_PHRASE
+    assert view.sentences == [] and view.cited_ranks == [] and "showing the extractive answer" in view.notice
 
 
 def test_answer_html_escapes_text_and_marks_unsupported_sentences():
-    view = pr.AnswerView(text="", sentences=[("<img src=x onerror=alert(1)> ok [1].", True), ("Mars [2].", False)])
+    view = AnswerView(text="", sentences=[("<img src=x onerror=alert(1)> ok [1].", True), ("Mars [2].", False)])
     out = pr.answer_html(view)
     assert "<img" not in out and "<sup>[1]</sup>" in out
     assert '<span class="cwqa-unsupported"' in out and out.count("cwqa-unsupported") == 1
 
 
-def test_generator_choices_always_offer_retrieval_only(monkeypatch):
-    import sys
+def test_generator_choices_offer_retrieval_only_first_then_the_installed_generators():
+    names, descriptions, _problem = pr.generator_choices()
+    assert names[0] == "none" and "extractive" in names and descriptions["none"] == "passages only"
 
-    monkeypatch.setitem(sys.modules, "cwqa.generation", None)  # as if the module were absent
+
+def test_generator_choices_leave_out_generators_that_cannot_run_and_say_why(monkeypatch):
+    listed = {
+        "extractive": GeneratorInfo("extractive", "m:E", "Quotes sentences.", True),
+        "local": GeneratorInfo("local", "m:L", "Runs a model.", False, "needs torch"),
+    }
+    monkeypatch.setattr("cwqa.web.views.list_generators", lambda: listed)
     names, descriptions, problem = pr.generator_choices()
-    assert names == ["none"] and problem
+    assert names == ["none", "extractive"] and descriptions["extractive"] == "Quotes sentences."
+    assert problem == "local unavailable (needs torch)"
+
+
+def test_generator_choices_always_offer_retrieval_only(monkeypatch):
+    def broken():
+        raise GeneratorError("generator 'x' could not be loaded from x:X (ImportError: no module x)\ntraceback")
+
+    monkeypatch.setattr("cwqa.web.views.list_generators", broken)
+    names, _descriptions, problem = pr.generator_choices()
+    assert names == ["none"] and problem == "generator 'x' could not be loaded from x:X (ImportError: no module x)"
 
 
 def test_report_tables_flatten_modes_and_baselines():
@@ -297,15 +337,21 @@ def test_report_tables_flatten_modes_and_baselines():
 # -- the shared index -----------------------------------------------------------------------
 
 
-def test_shared_index_opens_once_for_concurrent_sessions(monkeypatch):
+@pytest.fixture()
+def fresh_index(monkeypatch):
+    """The saved index reads as fresh: SharedIndex tests need no corpus hashing."""
+    monkeypatch.setattr("cwqa.web.shared.index_status", lambda settings: IndexStatus("fresh"))
+
+
+def test_shared_index_opens_once_for_concurrent_sessions(monkeypatch, fresh_index):
     calls = []
 
-    def fake_open(settings, progress=None, log=None):
+    def fake_open(settings, progress=None, log=None, rebuild=False):
         calls.append(settings)
         time.sleep(0.2)  # long enough for the other sessions to arrive while it loads
         return object()
 
-    monkeypatch.setattr("cwqa.index.open_retriever", fake_open)
+    monkeypatch.setattr("cwqa.web.shared.open_pipeline", fake_open)
     shared = pr.SharedIndex(Settings())
     results = []
     threads = [threading.Thread(target=lambda: results.append(shared.get())) for _ in range(4)]
@@ -314,47 +360,56 @@ def test_shared_index_opens_once_for_concurrent_sessions(monkeypatch):
     for thread in threads:
         thread.join()
     assert len(calls) == 1 and len({id(r) for r in results}) == 1
-    assert shared.get() is results[0]
+    assert shared.get() is results[0] and shared.pipeline is results[0]
+    assert shared.rebuild_reasons == []  # the index was fresh: nothing was rebuilt
 
 
-def test_shared_index_reports_a_failed_open_and_tries_again_on_the_next_visit(monkeypatch):
+def test_shared_index_says_why_it_rebuilt_the_index_when_it_opened(monkeypatch):
+    stale = IndexStatus("stale", ["corpus file x.txt changed", "model changed"])
+    monkeypatch.setattr("cwqa.web.shared.index_status", lambda settings: stale)
+    monkeypatch.setattr("cwqa.web.shared.open_pipeline", lambda settings, progress=None, log=None, rebuild=False: "pipeline")
+    shared = pr.SharedIndex(Settings())
+    assert shared.get() == "pipeline"
+    assert shared.rebuild_reasons == ["stale: corpus file x.txt changed; model changed"]
+
+
+def test_shared_index_reports_a_failed_open_and_tries_again_on_the_next_visit(monkeypatch, fresh_index):
     from cwqa.errors import CorpusError
 
-    outcomes = [CorpusError("corpus/x.meta.json: field 'id' is missing or empty"), "retriever"]
+    outcomes = [CorpusError("corpus/x.meta.json: field 'id' is missing or empty"), "pipeline"]
 
-    def fake_open(settings, progress=None, log=None):
+    def fake_open(settings, progress=None, log=None, rebuild=False):
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    monkeypatch.setattr("cwqa.index.open_retriever", fake_open)
+    monkeypatch.setattr("cwqa.web.shared.open_pipeline", fake_open)
     shared = pr.SharedIndex(Settings())
     with pytest.raises(CorpusError):
         shared.get()
     assert not shared.ready and shared.error == "corpus/x.meta.json: field 'id' is missing or empty"
-    assert shared.get() == "retriever" and shared.error == ""
+    assert shared.get() == "pipeline" and shared.error == "" and shared.ready
 
 
-def test_shared_index_keeps_serving_the_old_retriever_until_a_rebuild_is_complete(monkeypatch):
+def test_shared_index_keeps_serving_the_old_pipeline_until_a_rebuild_is_complete(monkeypatch, fresh_index):
     release = threading.Event()
-    monkeypatch.setattr("cwqa.index.open_retriever", lambda settings, progress=None, log=None: "old")
 
-    def slow_build(settings, progress=None, log=lambda message: None):
+    def fake_open(settings, progress=None, log=None, rebuild=False):
+        if not rebuild:
+            return "old"
         progress(1, 2)
         release.wait(5)
+        return "new"
 
-    monkeypatch.setattr("cwqa.index.build_index", slow_build)
-    monkeypatch.setattr("cwqa.index.load_index", lambda settings: "loaded")
-    monkeypatch.setattr("cwqa.embedding.get_embedder", lambda name: "embedder")
-    monkeypatch.setattr("cwqa.retrieval.Retriever", lambda loaded, embedder, settings: "new")
+    monkeypatch.setattr("cwqa.web.shared.open_pipeline", fake_open)
     shared = pr.SharedIndex(Settings())
     assert shared.get() == "old"
     assert shared.start(rebuild=True) and not shared.start(rebuild=True)  # one rebuild at a time
     time.sleep(0.1)
-    assert shared.busy and shared.retriever == "old" and shared.progress == (1, 2)
+    assert shared.busy and shared.pipeline == "old" and shared.progress == (1, 2)
     release.set()
-    assert shared.wait(5) and shared.retriever == "new"
+    assert shared.wait(5) and shared.pipeline == "new" and shared.rebuild_reasons == ["rebuild asked for"]
 
 
 def test_settings_key_differs_by_corpus_and_index_folder(tmp_path):

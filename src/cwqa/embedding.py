@@ -56,15 +56,22 @@ class Embedder:
     def encode(
         self, texts: list[str], batch_size: int = 32, progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
-        """Unit-length embeddings, one row per text; `progress(done, total)` after each batch."""
+        """Unit-length embeddings, one row per text; `progress(done, total)` after each batch.
+
+        Texts are encoded shortest first: a batch is padded to its longest text, so batches of
+        similar lengths waste less work (a build of passages and their sentences runs about twice
+        as fast as in corpus order). The rows come back in the order given.
+        """
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = np.argsort([len(text) for text in texts], kind="stable")
         for begin in range(0, len(texts), batch_size):
-            batch = texts[begin : begin + batch_size]
-            vectors[begin : begin + len(batch)] = self.model.encode(
-                batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            rows = order[begin : begin + batch_size]
+            vectors[rows] = self.model.encode(
+                [texts[i] for i in rows], batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
             )
             if progress:
-                progress(begin + len(batch), len(texts))
+                progress(begin + len(rows), len(texts))
         return vectors
 
     def encode_query(self, text: str) -> np.ndarray:

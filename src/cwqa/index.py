@@ -45,6 +45,8 @@ from .errors import IndexFileError
 from .lexical import ANALYZER, load_bm25, write_bm25
 from .passages import Chunk
 from .text import split_sentences
+from .vectors import clear_checkpoints
+from .vectors import embed as embed_resumably
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -213,18 +215,10 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     try:
         _write_chunks(temporary / CHUNKS, chunks, keys[: len(chunks)])
         (temporary / DOCUMENTS).write_text(json.dumps([IndexedDocument.of(d).to_dict() for d in documents], indent=1), "utf-8")
-        old_vectors, reused = _reuse_vectors(settings.index_dir, keys, embedder.dimension)
-        todo = [i for i, vector in enumerate(old_vectors) if vector is None]
-        log(f"embedding {len(todo)} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
-        fresh = embedder.encode([all_texts[i] for i in todo], progress=progress) if todo else None
-        vectors = np.zeros((len(all_texts), embedder.dimension), dtype=np.float32)
-        for row, i in enumerate(todo):
-            vectors[i] = fresh[row]
-        for i, vector in enumerate(old_vectors):
-            if vector is not None:
-                vectors[i] = vector
-        if progress and not todo:
-            progress(len(all_texts), len(all_texts))
+        previous = _previous_vectors(settings.index_dir, embedder.dimension)
+        reused = sum(key in previous for key in keys)
+        log(f"embedding {len(all_texts) - reused} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
+        vectors, embedded = embed_resumably(embedder, all_texts, keys, previous, settings.index_dir, progress)
         matrix = vectors[: len(chunks)]
         np.save(temporary / EMBEDDINGS, matrix)
         np.save(temporary / SENTENCES, vectors[len(chunks) :])
@@ -247,8 +241,8 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
             "sentences": int(offsets[-1]),
             "analyzer": ANALYZER,
             "coverage": [c.to_dict() for c in corpus.coverage],
-            "embedded": len(todo),
-            "reused": reused,
+            "embedded": embedded,
+            "reused": len(all_texts) - embedded,
             "corpus": corpus_hashes,
             "files": {},
         }
@@ -263,6 +257,7 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     _remove_old_builds(settings.index_dir, keep=final.name)
+    clear_checkpoints(settings.index_dir)
     log(f"index built: {len(chunks)} passages from {len(documents)} documents in {time.time() - started:.1f} s")
     return final
 
@@ -295,26 +290,19 @@ def _embedding_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\n{text}".encode("utf-8")).hexdigest()
 
 
-def _reuse_vectors(index_dir: Path, keys: list[str], dimension: int) -> tuple[list[np.ndarray | None], int]:
-    """Vectors of the previous build whose passage text and model are unchanged."""
-    vectors: list[np.ndarray | None] = [None] * len(keys)
+def _previous_vectors(index_dir: Path, dimension: int) -> dict[str, np.ndarray]:
+    """Vectors of the build in use, by (model, text) key: unchanged passages are not re-embedded."""
     build = current_build(index_dir)
     if build is None:
-        return vectors, 0
+        return {}
     try:
         old_keys = (build / EMBEDDING_KEYS).read_text("utf-8").split()
         old = np.concatenate([np.load(build / EMBEDDINGS), np.load(build / SENTENCES)])
         if old.shape != (len(old_keys), dimension):
-            return vectors, 0
+            return {}
     except (OSError, ValueError, KeyError):
-        return vectors, 0  # an unreadable previous build just means embedding everything
-    where = {key: row for row, key in enumerate(old_keys)}
-    reused = 0
-    for i, key in enumerate(keys):
-        if key in where:
-            vectors[i] = np.array(old[where[key]])
-            reused += 1
-    return vectors, reused
+        return {}  # an unreadable previous build just means embedding everything
+    return dict(zip(old_keys, old))
 
 
 def _write_chunks(path: Path, chunks: list[Chunk], keys: list[str]) -> None:

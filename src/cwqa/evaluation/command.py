@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", help="also score this generator's answers (see `cwqa generators`)")
     parser.add_argument("--unanswerable", type=Path, default=DEFAULT_UNANSWERABLE, help="unanswerable questions, for --generator")
     parser.add_argument("--limit", type=int, help="only the first N questions (a quick run)")
+    parser.add_argument("--split", choices=("tune", "heldout"), help="only the questions of this split (realistic sets)")
     parser.add_argument(
         "--rerank", nargs="?", const="on", choices=RERANK_POLICIES, default=None,
         help="rerank policy of the extra first-mode row and the answers: auto (the default setting), on (alone: "
@@ -75,6 +76,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         progress=progress,
         log=say,
         rerank=args.rerank,
+        split=args.split,
     )
     if args.json:
         print(json.dumps(result.report, ensure_ascii=False, indent=1))

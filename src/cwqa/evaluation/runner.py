@@ -111,6 +111,7 @@ def run_evaluation(
     progress: Progress | None = None,
     log: Log = lambda message: None,
     rerank: str | bool | None = None,
+    split: str | None = None,
 ) -> EvaluationResult:
     """Evaluate retrieval modes (and baselines, and a generator's answers) on a question set.
 
@@ -118,7 +119,8 @@ def run_evaluation(
     `progress(stage, done, total)` is called as questions are run; stages are "index", the mode and
     baseline names, and "answers (<generator>)". With `write`, the report files go to `out_dir`
     (default eval/reports/<timestamp>/). `limit` keeps the first N questions (quick runs).
-    `rerank` is a policy (default: the settings', "auto"): when it can rerank the first mode
+    `split` keeps only the questions of that split ("tune" or "heldout"; realistic sets).
+    `rerank` is a policy (default: the settings'): when it can rerank the first mode
     ("auto" only reranks hybrid), that mode is also run under it ("hybrid+auto-rerank",
     "hybrid+rerank"), and a generator answers as that row ranks. The plain mode rows are never reranked, so they mean the same whatever the settings.
     """
@@ -129,8 +131,10 @@ def run_evaluation(
         raise CwqaError(f"unknown mode(s) {', '.join(unknown) or '(none)'} (choose from {', '.join(MODES)})")
     if not 1 <= k <= 100:
         raise CwqaError(f"k must be between 1 and 100, not {k}")
-    questions = read_questions(questions_path)[:limit] if limit else read_questions(questions_path)
+    questions = _in_split(read_questions(questions_path), split, questions_path)
+    questions = questions[:limit] if limit else questions
     unanswerable = read_questions(unanswerable_path, need_quotes=False) if generator and unanswerable_path else []
+    unanswerable = _in_split(unanswerable, split, unanswerable_path) if unanswerable else []
     if pipeline is None:
         if progress:
             progress("index", 0, 1)
@@ -156,6 +160,8 @@ def run_evaluation(
         )
     answers = answer_section(pipeline, questions, unanswerable, generator, settings, progress, rerank) if generator else None
     report = build_report(results, pipeline, settings, questions_path, len(questions), k, answers)
+    report["meta"]["split"] = split or "all"
+    report["by_kind"] = {r.system.name: by_kind(r, questions) for r in results}
     result = EvaluationResult(report, results)
     if write:
         result.out_dir = Path(out_dir) if out_dir else new_report_dir()
@@ -163,3 +169,27 @@ def run_evaluation(
         result.files = write_report(result, result.out_dir)
         log(f"report written to {result.out_dir}")
     return result
+
+
+def _in_split(questions: list[Question], split: str | None, path) -> list[Question]:
+    """The questions of one split; an unknown split, or one no question is in, is an error."""
+    if not split:
+        return questions
+    kept = [q for q in questions if q.split == split]
+    if not kept:
+        known = sorted({q.split for q in questions if q.split}) or ["(none: this file has no 'split' field)"]
+        raise CwqaError(f"{path}: no question is in split {split!r} (splits: {', '.join(known)})")
+    return kept
+
+
+def by_kind(result: SystemResult, questions: Sequence[Question]) -> dict[str, dict]:
+    """Hit@5 and MRR@10 of one system for each kind of question (paraphrase, modern-term, ...)."""
+    kinds: dict[str, list[Judged]] = {}
+    kind_of = {q.id: q.kind or "unlabelled" for q in questions}
+    for judged in result.judged:
+        kinds.setdefault(kind_of[judged.question_id], []).append(judged)
+    table = {}
+    for kind, judged in sorted(kinds.items()):
+        metrics = summarise(judged, [0.0] * len(judged))
+        table[kind] = {"questions": len(judged), "hit@5": round(metrics["hit@5"], 4), "mrr@10": round(metrics["mrr@10"], 4)}
+    return table

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
-import numpy as np
 
 from ..dense import make_dense_index
 from ..errors import CwqaError
@@ -117,10 +116,7 @@ def bm25_search(passages: list[tuple[str, str]]) -> Search:
 
 def dense_search(passages: list[tuple[str, str]], embedder) -> Search:
     """Exact inner-product search (temporary FAISS flat index) over the passages' embeddings."""
-    # Encode shortest first: batches of similar length waste less padding (a third less time here).
-    order = np.argsort([len(text) for _, text in passages], kind="stable")
-    vectors = np.empty((len(passages), embedder.dimension), dtype=np.float32)
-    vectors[order] = embedder.encode([passages[i][1] for i in order])
+    vectors = embedder.encode([text for _, text in passages])  # shortest first inside, rows in order
     index = make_dense_index(vectors, "flat")
 
     def search(question: str, k: int) -> list[Ranked]:

@@ -6,7 +6,6 @@ from typing import Sequence
 
 from ..config import MODES, rerank_policy
 
-
 K_CHOICES = (1, 20)  # the sidebar slider's range
 
 
@@ -48,12 +47,11 @@ def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Seque
 
 def url_params(question: str, prefs: dict) -> dict:
     """Query parameters for a result page: q, k, mode, docs (comma-separated), gen and rerank
-    (a policy, left out when it is "auto", the default)."""
+    (always written: a link must reopen the same search whatever the server's settings)."""
     params = {"q": question, "k": str(prefs["k"]), "mode": prefs["mode"]}
     if prefs.get("docs"):
         params["docs"] = ",".join(prefs["docs"])
     if prefs.get("gen") and prefs["gen"] != "none":
         params["gen"] = prefs["gen"]
-    if prefs.get("rerank", "auto") != "auto":
-        params["rerank"] = prefs["rerank"]
+    params["rerank"] = prefs.get("rerank", "off")
     return params
