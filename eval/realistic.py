@@ -1,12 +1,14 @@
 """Evaluate cwqa on the realistic question sets (eval/realistic/), over the seeds and FRUS 1961–63 vol. V.
 
-The questions were written the way people ask (eval/realistic/README.md). They span two corpora, so
-this script assembles one corpus folder for them: the bundled seeds and the whole plain-text volume
-(tests/data/frus1961-63v05.txt), linked, not copied, into a work folder that also holds their index.
+The questions were written the way people ask (eval/realistic/README.md). They span two corpora, and
+each is evaluated as a user meets it: the seed questions over the bundled corpus (`--corpus seeds`),
+the volume's questions over the whole plain-text volume alone (`--corpus volume`,
+tests/data/frus1961-63v05.txt), and all of them over both together (`--corpus both`). Each corpus is
+a folder of links (not copies) in a work folder that also holds its index.
 
-    .venv/bin/python eval/realistic.py                  # the tune half: the one to develop on
-    .venv/bin/python eval/realistic.py --split heldout  # the held-out half: report it, never tune on it
-    .venv/bin/python eval/realistic.py --split heldout --generator extractive --rerank auto
+    .venv/bin/python eval/realistic.py --corpus volume                  # develop on the tune half
+    .venv/bin/python eval/realistic.py --corpus volume --split heldout  # report; never tune on it
+    .venv/bin/python eval/realistic.py --corpus seeds --split heldout --generator extractive
 
 Prints Hit@k/MRR per system, Hit@5 by kind of question, and (with --generator) the answer metrics
 over the realistic answerable and near-miss unanswerable questions. The report folder is written
@@ -26,24 +28,41 @@ from cwqa.evaluation import report_markdown, run_evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ROOT / "eval" / "realistic"
-SOURCES = [*sorted((ROOT / "corpus").glob("*.txt")), *sorted((ROOT / "corpus").glob("*.meta.json")),
-           ROOT / "tests" / "data" / "frus1961-63v05.txt"]
+SEEDS = [*sorted((ROOT / "corpus").glob("*.txt")), *sorted((ROOT / "corpus").glob("*.meta.json"))]
+VOLUME = [ROOT / "tests" / "data" / "frus1961-63v05.txt"]
+CORPORA = {"seeds": SEEDS, "volume": VOLUME, "both": SEEDS + VOLUME}
 
 
-def assemble(work: Path) -> Path:
-    """The corpus folder of the realistic sets: links to the seeds and to the volume."""
-    corpus = work / "corpus"
-    corpus.mkdir(parents=True, exist_ok=True)
-    for source in SOURCES:
-        link = corpus / source.name
+def assemble(work: Path, corpus: str = "both") -> Path:
+    """The folder of one corpus of the realistic sets: links to its files."""
+    folder = work / corpus / "corpus"
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in CORPORA[corpus]:
+        link = folder / source.name
         if not link.exists():
             os.symlink(source, link)
-    return corpus
+    return folder
+
+
+def belongs(doc: str | None, corpus: str) -> bool:
+    """Whether a question (by its `doc`) is asked of this corpus."""
+    on_volume = (doc or "").startswith("frus1961-63v05")
+    return corpus == "both" or on_volume == (corpus == "volume")
+
+
+def question_file(work: Path, corpus: str, name: str) -> Path:
+    """The questions of one set file asked of this corpus (unanswerable ones: all of them)."""
+    rows = [json.loads(line) for line in (SETS / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = [row for row in rows if not row.get("quotes") or belongs(row.get("doc"), corpus)]
+    path = work / corpus / name
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in kept), encoding="utf-8")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tune", "heldout"), default="tune")
+    parser.add_argument("--corpus", choices=tuple(CORPORA), default="volume")
     parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "realistic", help="corpus links, index and reports")
     parser.add_argument("--modes", default="hybrid,dense,bm25")
     parser.add_argument("--generator", help="also score this generator's answers (e.g. extractive)")
@@ -52,17 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
 
-    corpus = assemble(args.work)
-    settings = load_settings().replace(corpus_dir=corpus, index_dir=args.work / "index")
+    corpus = assemble(args.work, args.corpus)
+    settings = load_settings().replace(corpus_dir=corpus, index_dir=args.work / args.corpus / "index")
     say = lambda message: print(f"realistic: {message}", file=sys.stderr)  # noqa: E731
     result = run_evaluation(
         settings,
-        questions_path=SETS / "questions.jsonl",
-        unanswerable_path=SETS / "unanswerable.jsonl",
+        questions_path=question_file(args.work, args.corpus, "questions.jsonl"),
+        unanswerable_path=question_file(args.work, args.corpus, "unanswerable.jsonl"),
         modes=[mode for mode in args.modes.split(",") if mode],
         baselines=args.baselines,
         generator=args.generator,
-        out_dir=args.work / "reports" / args.split,
+        out_dir=args.work / args.corpus / "reports" / args.split,
         log=say,
         rerank=args.rerank,
         split=args.split,
@@ -71,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
-    print(f"split: {args.split}, {report['meta']['questions']} questions")
+    print(f"corpus: {args.corpus}, split: {args.split}, {report['meta']['questions']} questions")
     print(report_markdown(report))
     kinds = sorted({kind for table in report["by_kind"].values() for kind in table})
     print("\nHit@5 by kind of question\n")

@@ -170,3 +170,17 @@ def test_both_documents_are_covered():
     for doc in DOC_MARKERS:
         assert doc in docs, f"no question about {doc}"
     assert None in docs, "no cross-document question"
+
+
+def test_the_realistic_question_sets_quote_the_record_verbatim_and_are_split_in_halves():
+    """eval/realistic/check_sets.py exits 1 on a quote not found in its document, a bad field or
+    a repeated id; the held-out half must be there to report on."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "eval" / "realistic" / "check_sets.py")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = [json.loads(line) for line in (ROOT / "eval" / "realistic" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    splits = [row["split"] for row in rows]
+    assert len(rows) >= 120 and abs(splits.count("tune") - splits.count("heldout")) <= len(rows) // 10

@@ -27,9 +27,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent  # /work/main
+ROOT = HERE.parent.parent  # the project folder
 CORPUS = ROOT / "corpus"
-VOL5 = Path("/work/shared/frus/frus1961-63v05.txt")
+VOL5 = ROOT / "tests" / "data" / "frus1961-63v05.txt"  # a verbatim copy of shared/frus/frus1961-63v05.txt
 VOL5_ID = "frus1961-63v05"
 
 FILES = {

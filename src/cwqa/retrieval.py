@@ -16,9 +16,13 @@ from .config import MODES
 from .dense import dense_search
 from .documents import IndexedDocument
 from .errors import QueryError
+from .expansion import period_words
 from .fusion import fuse_convex, fuse_rrf, leader_is_clear, top_k
 from .lexical import bm25_scores
 from .passages import Chunk, Hit
+
+# What the period words of a question's modern terms count for, against the question's own words.
+EXPANSION_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -148,9 +152,8 @@ class Retriever:
         allowed = self.allowed_positions(doc_ids, date_from, date_to)
         # Rankers look deeper than k so the fused list can promote what both rank modestly.
         pool = max(50, 4 * depth)
-        lexical_scores = self.bm25_scores(question)
+        lexical_scores, query = self.score_question(question)
         lexical = [p for p in top_k(lexical_scores, pool, allowed) if p[1] > 0]
-        query = self.embedder.encode_query(question)[0]
         dense: list[tuple[int, float]] = []
         if mode in ("dense", "hybrid"):
             candidates = [position for position, _ in self.dense_ranking(query, pool, allowed)]
@@ -181,6 +184,18 @@ class Retriever:
         ]
         clear = leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin)
         return Ranking(hits, clear, mode)
+
+    def score_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores of every passage and the question's vector, with the period words of its
+        modern terms added at a lower weight when expansion is on (cwqa.expansion)."""
+        lexical = self.bm25_scores(question)
+        query = self.embedder.encode_query(question)[0]
+        extra = period_words(question) if self.settings.expand else ""
+        if extra:
+            lexical = lexical + EXPANSION_WEIGHT * self.bm25_scores(extra)
+            blended = query + EXPANSION_WEIGHT * self.embedder.encode_query(extra)[0]
+            query = (blended / np.linalg.norm(blended)).astype(np.float32)
+        return lexical, query
 
     def dense_rescore(self, query, positions: list[int]) -> list[tuple[int, float]]:
         """Exact dense score of candidates: passage cosine plus its best sentence's cosine."""

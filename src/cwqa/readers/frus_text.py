@@ -41,22 +41,16 @@ from ..documents import METADATA, Document, Paragraph, Reading, Span, account, h
 from ..errors import CorpusError
 from ..text import slug, unique
 from . import frus_index
+from .frus_headings import (
+    MONTHS, Line, ends_sentence, find_headings, looks_like_volume, parse_dateline, source_lines,
+)
+
+__all__ = ["looks_like_volume", "read_text_volume"]
 
 COLLECTION = "Foreign Relations of the United States"
 INDEX_SKIP = "back-of-book index (used for page numbers)"
 FRONT_SKIP = "front matter (before the first document)"
-MAX_GAP = 25  # a heading may skip at most this many document numbers
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")  # fmt: skip
-_DATELINE = re.compile(
-    r"(?P<place>[A-Z][^\d\[\]]{0,60}?),\s+(?:(?P<month>" + "|".join(_MONTHS) + r")\s+"
-    r"(?:(?P<day>\d{1,2})(?:\s*(?:–|-|and)\s*\d{1,2})?,?\s+)?(?P<year>\d{4})|(?P<undated>undated))(?P<rest>.*)"
-)
-_HEADING = re.compile(r"(\d{1,4})\.\s+(\S.*)")
-_ABBREVIATION_END = re.compile(
-    r"(?:\b[A-Z]|\b(?:Jr|Sr|Emb|Amb|Sov|Co|Inc|Dept|Gov|Gen|Adm|Col|Mr|Mrs|Dr|St)|\b(?:[A-Z]\.)+[A-Z])\.[\"”’)]*$"
-)
 _PART = re.compile(r"(?:PART|Part|SECTION|Section)\s+(?:[IVXLC]+|\d+)\b")
 _ATTACHMENT = re.compile(r"(?:Attachment|ATTACHMENT|Enclosure|ENCLOSURE|Tab [A-Z]|Annex|ANNEX|Appendix|APPENDIX|POSTSCRIPT)\b")
 _LABEL = re.compile(r"(\d{1,3}\.|\([a-z0-9]{1,3}\)|[a-z]\.)\s+")
@@ -74,108 +68,12 @@ _LIST_HEADS = {"PARTICIPANTS": "participants", "LIST OF PARTICIPANTS": "particip
 
 
 # ---------------------------------------------------------------------------------------------
-# Lines and document headings
-
-
-@dataclass(frozen=True)
-class _Line:
-    """A non-blank line: its text (stripped, a stray leading '>' dropped) and its offsets."""
-
-    text: str
-    start: int
-    end: int
-    blank_before: int
-
-
-def _lines(text: str) -> list[_Line]:
-    """The file's non-blank lines with their character spans: the reader works line by line."""
-    lines, blank, position = [], 0, 0
-    for raw in text.splitlines(keepends=True):
-        start, position = position, position + len(raw)
-        stripped = raw.strip()
-        if not stripped:
-            blank += 1
-            continue
-        shown = stripped.lstrip(">").strip() or stripped
-        lead = len(raw) - len(raw.lstrip())
-        lines.append(_Line(shown, start + lead, start + len(raw.rstrip()), blank))
-        blank = 0
-    return lines
-
-
-def parse_dateline(line: str) -> tuple[str, str, str] | None:
-    """(ISO date or "", place, the rest such as '10 a.m.') of 'Moscow, March 10, 1961, 10 a.m.'."""
-    match = _DATELINE.fullmatch(line.strip()) if len(line) <= 120 else None
-    if match is None:
-        return None
-    rest = match.group("rest").strip(" ,")
-    rest = rest if rest.endswith(("a.m.", "p.m.")) else rest.rstrip(".")  # the dateline's own full stop
-    if match.group("undated"):
-        return "", match.group("place"), rest
-    year, month = int(match.group("year")), _MONTHS.index(match.group("month")) + 1
-    iso = f"{year:04d}-{month:02d}"
-    if match.group("day"):
-        try:
-            iso = _date(year, month, int(match.group("day"))).isoformat()
-        except ValueError:
-            pass  # a misprinted day: the month is still right
-    return iso, match.group("place"), rest
-
-
-def _reads_like_title(title: str) -> bool:
-    """A document title, not a numbered paragraph: short and not ending as a sentence does."""
-    return len(title) <= 300 and len(title.split()) <= 40 and title[:1].isupper() and not _ends_sentence(title)
-
-
-def _confirmed(title: str, following: _Line | None, blank_before: int) -> bool:
-    """What follows a heading confirms it: a dateline, or it is an Editorial Note or carries 'Source'."""
-    if title.lower() == "editorial note" or (following is not None and parse_dateline(following.text)):
-        return True
-    return title.endswith("Source") and blank_before >= 2
-
-
-def find_headings(lines: list[_Line], limit: int | None = None, stray: list | None = None) -> list[tuple[int, int, str]]:
-    """(line index, number, printed title) of each document heading, in order (see module doc).
-
-    A heading that passes every test but is out of sequence (a repeated or far-off number) is
-    read as text of the document before it, and noted in `stray` so the reader can say so.
-    """
-    found: list[tuple[int, int, str]] = []
-    for i, line in enumerate(lines):
-        match = _HEADING.fullmatch(line.text)
-        if not match:
-            continue
-        number, title = int(match.group(1)), match.group(2).strip()
-        last = found[-1][1] if found else None
-        following = lines[i + 1] if i + 1 < len(lines) else None
-        if not (_reads_like_title(title) and _confirmed(title, following, line.blank_before)):
-            continue
-        if last is not None and not last < number <= last + MAX_GAP:
-            if stray is not None:
-                stray.append((number, title, last))
-            continue
-        if last is not None and number != last + 1 and (line.blank_before < 2 or following is None or not following.blank_before):
-            continue  # a jump in numbering needs a heading set apart as headings are
-        found.append((i, number, title))
-        if limit is not None and len(found) >= limit:
-            break
-    return found
-
-
-def looks_like_volume(text: str) -> bool:
-    """Whether a text file is a FRUS volume: its first three document headings are numbered in a run
-    (1, 2, 3, or 104, 105, 106 for an excerpt), each confirmed as `find_headings` requires."""
-    found = find_headings(_lines(text), limit=3)
-    return len(found) == 3 and [n for _, n, _ in found] == list(range(found[0][1], found[0][1] + 3))
-
-
-# ---------------------------------------------------------------------------------------------
 # The volume
 
 
 def read_text_volume(path: Path, text: str, meta: dict | None) -> Reading:
     """Read a FRUS volume exported as plain text: one `Document` per printed document, in order."""
-    lines, stray = _lines(text), []
+    lines, stray = source_lines(text), []
     headings = find_headings(lines, stray=stray)
     if not headings:
         raise CorpusError(f"{path}: no numbered document headings ('1. Title' followed by a dateline) found")
@@ -223,7 +121,7 @@ class _Draft:
     marks: tuple[str, ...] = ()  # numbers of the footnotes glued to its words, already removed
 
 
-def _split_notes(lines: list[_Line]) -> tuple[list[_Line], list[_Line], list[_Line]]:
+def _split_notes(lines: list[Line]) -> tuple[list[Line], list[Line], list[Line]]:
     """(text, rule, notes): the notes start after the last '* * *' followed by a note, or at '* Source:'."""
     for k in range(len(lines) - 2, -1, -1):
         after = lines[k + 1].text
@@ -235,7 +133,7 @@ def _split_notes(lines: list[_Line]) -> tuple[list[_Line], list[_Line], list[_Li
     return lines, [], []
 
 
-def _read_notes(lines: list[_Line]) -> list[_Draft]:
+def _read_notes(lines: list[Line]) -> list[_Draft]:
     """The source note and the footnotes; a line that opens no note continues the one before."""
     notes: list[_Draft] = []
     for line in lines:
@@ -253,20 +151,10 @@ def _read_notes(lines: list[_Line]) -> list[_Draft]:
     return notes
 
 
-def _ends_sentence(text: str) -> bool:
-    """Ends as a sentence or clause does: ',' ';' ':' or a full stop that closes no abbreviation
-    ('Arthur Schlesinger, Jr.', 'Sov. Emb.', 'Embassy of U.S.S.R.' end names, not sentences)."""
-    if re.search(r"[,;:][\"”’)]*$", text):
-        return True
-    if re.search(r"\b[AaPp]\.[Mm]\.$", text):
-        return True  # "The conversation ended at 6:45 P.M."
-    return bool(re.search(r"[.!?][\"”’)]*$", text)) and not _ABBREVIATION_END.search(text)
-
-
 def _is_subheading(text: str) -> bool:
     """'The Problem', 'PART II', 'VI. The Question of Succession': a short line that is no sentence."""
     return (
-        len(text) <= 120 and len(text.split()) <= 14 and text[:1].isalnum() and not _ends_sentence(text)
+        len(text) <= 120 and len(text.split()) <= 14 and text[:1].isalnum() and not ends_sentence(text)
         and not _LABEL.match(text) and ": " not in text
     )  # fmt: skip
 
@@ -274,7 +162,7 @@ def _is_subheading(text: str) -> bool:
 def _in_list(text: str) -> bool:
     """A line of a list of participants ('Mr. Smirnovski, Counselor, Sov. Emb.'): short, no sentence."""
     heads = text.rstrip(":").strip().upper()
-    return len(text.split()) <= 30 and not text.startswith("[") and not _ends_sentence(text) and heads not in _LIST_HEADS and heads != "SUBJECT"
+    return len(text.split()) <= 30 and not text.startswith("[") and not ends_sentence(text) and heads not in _LIST_HEADS and heads != "SUBJECT"
 
 
 def _strip_marks(text: str, marks: set[str]) -> tuple[str, tuple[str, ...]]:
@@ -305,7 +193,7 @@ class _Body:
     signature: list[str] = field(default_factory=list)  # closers before an attachment, and the last lines
 
 
-_Pending = tuple[_Line, str, tuple[str, ...]]  # a title-like line, its text without marks, the marks
+_Pending = tuple[Line, str, tuple[str, ...]]  # a title-like line, its text without marks, the marks
 
 
 def _rows(pending: list[_Pending], section: tuple[str, str]) -> list[_Draft]:
@@ -338,7 +226,7 @@ def _take_headings(body: _Body, pending: list[_Pending], started: bool, section,
     return unique(slug(title) or "section", used)[0], title
 
 
-def _read_body(lines: list[_Line], header_end: int, marks: set[str]) -> _Body:
+def _read_body(lines: list[Line], header_end: int, marks: set[str]) -> _Body:
     """Sort each line of a document's text: notice, SUBJECT or PARTICIPANTS list, sub-heading or paragraph."""
     body = _Body(header_end)
     pending: list[_Pending] = []
@@ -477,4 +365,4 @@ def _citation_name(title: str, when: str) -> str:
     if len(when) != 10:
         return title
     day = _date.fromisoformat(when)
-    return f"{title}, {day.day} {_MONTHS[day.month - 1][:3]} {day.year}"
+    return f"{title}, {day.day} {MONTHS[day.month - 1][:3]} {day.year}"
