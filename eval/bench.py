@@ -7,12 +7,28 @@
 Sections:
   real   build throughput of the real index (into a temporary folder), peak memory, the model's
          embedding speed, and warm query latency per mode over eval/questions.jsonl: each mode
-         unreranked, then the default hybrid search whose "auto" policy reranks unclear questions
-         (share reranked, p50/p90/p95/mean; --skip-rerank leaves it out)
+         unreranked (the default policy is "off"), then hybrid search under the "auto" policy,
+         which reranks unclear questions (share reranked, p50/p90/p95/mean; --skip-rerank leaves
+         it out)
   scale  synthetic corpora of N passages: build time, memory, single-query search p50/p95 and
-         recall@10 of the FAISS index cwqa chooses for N (cwqa.index.choose_dense_index: flat up to
+         recall@10 of the FAISS index cwqa chooses for N (cwqa.dense.choose_dense_index: flat up to
          EXACT_SEARCH_LIMIT, HNSW above) against exact search; and BM25 (bm25s) over synthetic text
   frus   an estimate for the whole FRUS series (1-2 million passages) from the measured rates
+
+A whole FRUS volume as a user meets it (only this, with --volume):
+
+    .venv/bin/python eval/bench.py --volume tests/data/frus1961-63v05.txt
+    .venv/bin/python eval/bench.py --volume tests/data/frus1961-63v05.txt --index-dir DIR --skip-build
+
+  build   `cwqa --corpus DIR --index DIR index` in a fresh process over a corpus folder holding
+          only that file: wall time of the whole command (Python start, imports, model load,
+          parse, embed, FAISS, BM25), its CPU time and peak resident memory
+  search  in this process, after opening the pipeline and a warm-up: hybrid search latency
+          (p50/p95/mean) over the questions of eval/realistic/questions.jsonl asked of that
+          volume (both splits), without and with a date filter (March 1961)
+  open    one document's passages and its HTML as the app shows it (document 212)
+--index-dir keeps the index in DIR (built there if missing or stale, else reused as it is);
+--skip-build never builds and measures the search part alone.
 
 Synthetic vectors are NOT uniform on the sphere: they are drawn around cluster centres so that
 they resemble real sentence embeddings (anisotropic, topical). Each vector is
@@ -42,7 +58,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
 
 DIMENSION = 384
 MIXTURE = {"global": 0.5, "topic": 0.45, "cluster": 0.5, "noise": 0.55}  # weights a, b, c, d above
@@ -168,21 +183,21 @@ def scale_dense(n: int, queries: int, hnsw: str | None = None) -> dict:
     """Build the dense index cwqa would choose for n passages; time it and measure its recall@10.
 
     `hnsw` ("M,efConstruction,efSearch") tries other HNSW constants in this process only, to
-    choose values before writing them into cwqa/index.py.
+    choose values before writing them into cwqa/dense.py.
     """
     import faiss
 
-    from cwqa import index as cwqa_index
+    from cwqa import dense as cwqa_dense
 
     if hnsw:
         m, ef_construction, ef_search = (int(v) for v in hnsw.split(","))
-        cwqa_index.HNSW_NEIGHBOURS, cwqa_index.HNSW_EF_CONSTRUCTION, cwqa_index.HNSW_EF_SEARCH = m, ef_construction, ef_search
+        cwqa_dense.HNSW_NEIGHBOURS, cwqa_dense.HNSW_EF_CONSTRUCTION, cwqa_dense.HNSW_EF_SEARCH = m, ef_construction, ef_search
     vectors = synthetic_vectors(n)
     before = rss_mb()
     query_vectors = synthetic_queries(vectors, queries)
-    kind = cwqa_index.choose_dense_index(n)
+    kind = cwqa_dense.choose_dense_index(n)
     started = time.perf_counter()
-    index = cwqa_index.make_dense_index(vectors, kind)
+    index = cwqa_dense.make_dense_index(vectors, kind)
     build_s = time.perf_counter() - started
     peak_build = peak_rss_mb()  # before the exact search and the statistics below add their own
     index_mb = faiss.serialize_index(index).nbytes / 2**20
@@ -201,8 +216,8 @@ def scale_dense(n: int, queries: int, hnsw: str | None = None) -> dict:
     result = {
         "n": n,
         "index": kind,
-        "params": f"M={cwqa_index.HNSW_NEIGHBOURS} efC={cwqa_index.HNSW_EF_CONSTRUCTION} "
-        f"efS={cwqa_index.HNSW_EF_SEARCH}" if kind == "hnsw" else f"exact (<= {cwqa_index.EXACT_SEARCH_LIMIT})",
+        "params": f"M={cwqa_dense.HNSW_NEIGHBOURS} efC={cwqa_dense.HNSW_EF_CONSTRUCTION} "
+        f"efS={cwqa_dense.HNSW_EF_SEARCH}" if kind == "hnsw" else f"exact (<= {cwqa_dense.EXACT_SEARCH_LIMIT})",
         "build_s": round(build_s, 1),
         "vectors_per_s": round(n / build_s),
         "index_mb": round(index_mb),
@@ -241,8 +256,8 @@ def scale_bm25(n: int, queries: int) -> dict:
     """Tokenize and index n synthetic texts with bm25s as cwqa does; time single-question scoring."""
     import bm25s
 
-    from cwqa.index import bm25_tokenize
-    from cwqa.retrieval import top_k
+    from cwqa.fusion import top_k
+    from cwqa.lexical import bm25_tokenize
 
     texts = synthetic_texts(n)
     questions = synthetic_texts(queries, seed=5, words_per_text=6, skip_top=100)
@@ -262,7 +277,7 @@ def scale_bm25(n: int, queries: int) -> dict:
         started = time.perf_counter()
         known = [t for t in bm25_tokenize([question])[0] if t in engine.vocab_dict]
         if known:
-            top_k(np.asarray(engine.get_scores(known), dtype=np.float32), 50)  # as Retriever.search does
+            top_k(np.asarray(engine.get_scores(known), dtype=np.float32), 50)  # as Retriever.rank does
         times.append((time.perf_counter() - started) * 1000)
     p50, p95 = p50_p95(times[5:])
     return {
@@ -292,29 +307,30 @@ def run_worker(kind: str, n: int, queries: int, hnsw: str | None = None) -> dict
 # The real pipeline
 
 
-def query_times(retriever, questions: list[str], mode: str, rerank: str) -> tuple[list[float], int]:
+def query_times(pipeline, questions: list[str], mode: str, rerank: str) -> tuple[list[float], int]:
     """Milliseconds per search over the questions (after a warm-up on the first five), and how
     many of the searches were reranked."""
     for question in questions[:5]:
-        retriever.search(question, k=10, mode=mode, rerank=rerank)
+        pipeline.search(question, k=10, mode=mode, rerank=rerank)
     times, reranked = [], 0
     for question in questions:
         started = time.perf_counter()
-        hits = retriever.search(question, k=10, mode=mode, rerank=rerank)
+        result = pipeline.search(question, k=10, mode=mode, rerank=rerank)
         times.append((time.perf_counter() - started) * 1000)
-        reranked += bool(hits) and hits[0].mode.endswith("+rerank")
+        reranked += result.reranked
     return times, reranked
 
 
-def bench_auto_rerank(retriever, questions: list[str]) -> dict:
-    """The default hybrid search, whose "auto" policy reranks only unclear questions: its latency
-    is two populations (fast and clear, seconds and reranked), so the tail and the share count."""
+def bench_auto_rerank(pipeline, questions: list[str]) -> dict:
+    """Hybrid search under the "auto" policy (not the default, which is "off"), which reranks only
+    unclear questions: its latency is two populations (fast and clear, seconds and reranked), so
+    the tail and the share count."""
     from cwqa.reranking import get_reranker
 
     started = time.perf_counter()
-    get_reranker(retriever.settings)  # from the converted-model cache after the first run
+    get_reranker(pipeline.settings)  # from the converted-model cache after the first run
     load_s = time.perf_counter() - started
-    times, reranked = query_times(retriever, questions, "hybrid", "auto")
+    times, reranked = query_times(pipeline, questions, "hybrid", "auto")
     p50, p95 = p50_p95(times)
     return {
         "rerank_model_load_s": round(load_s, 2),
@@ -328,8 +344,9 @@ def bench_auto_rerank(retriever, questions: list[str]) -> dict:
 
 def bench_real(settings, questions: list[str], rerank: bool = True) -> dict:
     """Build the real index into a temporary folder, then time the model and the queries."""
+    from cwqa import open_pipeline
     from cwqa.embedding import get_embedder
-    from cwqa.index import build_index, load_index, open_retriever
+    from cwqa.pipeline import build
 
     out: dict = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -338,9 +355,10 @@ def bench_real(settings, questions: list[str], rerank: bool = True) -> dict:
         get_embedder(settings.model)
         out["model_load_s"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
-        build_index(local)
+        build(local)
         build_s = time.perf_counter() - started
-        loaded = load_index(local)
+        pipeline = open_pipeline(local)  # the fresh build just made: loaded, not rebuilt
+        loaded = pipeline.retriever.loaded
         out["chunks"] = len(loaded.chunks)
         out["build_s"] = round(build_s, 2)
         out["build_chunks_per_s"] = round(len(loaded.chunks) / build_s, 1)
@@ -369,12 +387,11 @@ def bench_real(settings, questions: list[str], rerank: bool = True) -> dict:
             out["embed_sentences_per_s"] = round(len(sentences) / (time.perf_counter() - started), 1)
             out["embed_sentences_per_cpu_s"] = round(len(sentences) / (time.process_time() - cpu), 1)
         out["mean_words_per_passage"] = round(float(np.mean([len(t.split()) for t in texts])), 1)
-        retriever = open_retriever(local)
         for mode in ("hybrid", "dense", "bm25"):
-            times, _ = query_times(retriever, questions, mode, "off")
+            times, _ = query_times(pipeline, questions, mode, "off")
             out[f"query_{mode}_p50_ms"], out[f"query_{mode}_p95_ms"] = (round(t, 2) for t in p50_p95(times))
         if rerank:
-            out.update(bench_auto_rerank(retriever, questions))
+            out.update(bench_auto_rerank(pipeline, questions))
         started = time.perf_counter()
         for question in questions:
             embedder.encode_query(question)
@@ -403,7 +420,7 @@ def chunk_memory(chunks, copies: int = 200) -> int:
 
 def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]:
     """Time to embed, disk size and memory for the whole FRUS series, scaled from the measurements."""
-    from cwqa.index import HNSW_NEIGHBOURS
+    from cwqa.dense import HNSW_NEIGHBOURS
 
     rows = []
     hnsw = [s for s in scale if s.get("index") == "hnsw" and "error" not in s]
@@ -444,7 +461,7 @@ def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]
                 # In memory when serving: the FAISS index and BM25 arrays, every Chunk as a Python
                 # object; the embedding files are memory-mapped and touched only for candidates.
                 "serving_ram_gb": round((faiss_bytes + n * bm25_bytes + n * real.get("chunk_object_bytes", 2000)) / 2**30, 1),
-                # While building, index.build_index holds every passage and sentence vector twice
+                # While building, cwqa.index.build_index holds every passage and sentence vector twice
                 # (the encoder's output and the assembled matrix), the BM25 tokens and the chunks.
                 "build_ram_gb": round(
                     (2 * (vectors + sentence_vectors) + n * bm25_build_bytes + n * real.get("chunk_object_bytes", 2000)) / 2**30, 1
@@ -452,6 +469,175 @@ def frus_estimate(real: dict, scale: list[dict], bm25: list[dict]) -> list[dict]
             }
         )
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# A whole volume, as a user meets it
+
+
+REALISTIC_QUESTIONS = ROOT / "eval" / "realistic" / "questions.jsonl"
+FILTER = {"date_from": "1961-03-01", "date_to": "1961-03-31"}
+
+
+def volume_corpus(volume: Path, folder: Path) -> Path:
+    """A corpus folder holding only the volume (a link to it, and to its metadata file if any).
+
+    The index fingerprints corpus files by name and content, so an index built over another
+    folder holding the same file is fresh for this one."""
+    from cwqa.readers.source import metadata_path
+
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for source in (volume, metadata_path(volume)):
+        if source.exists() and not (corpus / source.name).exists():
+            os.symlink(source.resolve(), corpus / source.name)
+    return corpus
+
+
+def cwqa_command() -> list[str]:
+    """The `cwqa` command of this environment (its console script, else `python -m cwqa.cli`)."""
+    script = Path(sys.executable).with_name("cwqa")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cwqa.cli"]
+
+
+def build_volume_index(settings) -> dict:
+    """`cwqa --corpus DIR --index DIR index` in a fresh process: the whole build as a user runs it
+    (interpreter start, imports, model load included), its CPU time and peak resident memory."""
+    command = [*cwqa_command(), "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "index"]
+    with tempfile.TemporaryDirectory(prefix="cwqa-bench-build-") as folder:
+        output, timing = Path(folder) / "output.txt", Path(folder) / "time.txt"
+        # /usr/bin/time reports the peak of the command alone. getrusage(RUSAGE_CHILDREN) is the
+        # largest of all children so far, and a child starts from its parent's memory map (so its
+        # peak can carry over the parent's): this process is still small here, but it is the fallback.
+        timed = Path("/usr/bin/time").exists()
+        wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(timing), *command] if timed else command
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        with open(output, "w", encoding="utf-8") as handle:
+            done = subprocess.run(wrapped, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+        wall_s = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        text = output.read_text(encoding="utf-8", errors="replace")
+        if done.returncode != 0:
+            raise SystemExit(f"bench: {' '.join(command)} failed (exit {done.returncode}):\n{text[-2000:]}")
+        peak_kb = int(timing.read_text().split()[-1]) if timed else after.ru_maxrss
+    lines = [line.rsplit("\r", 1)[-1] for line in text.splitlines() if line.strip()]  # progress bars redraw with \r
+    return {
+        "build_command": " ".join(command),
+        "build_wall_s": round(wall_s, 1),
+        "build_cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
+        "build_peak_rss_mb": round(peak_kb / 1024),
+        "build_peak_rss_by": "/usr/bin/time" if timed else "getrusage(RUSAGE_CHILDREN)",
+        "build_output_tail": lines[-3:],
+    }
+
+
+def latency(pipeline, questions: list[str], **search) -> dict:
+    """Warm search latency over the questions (after a warm-up on the first five): p50, p95, mean."""
+    for question in questions[:5]:
+        pipeline.search(question, **search)
+    times, hits = [], 0
+    for question in questions:
+        started = time.perf_counter()
+        result = pipeline.search(question, **search)
+        times.append((time.perf_counter() - started) * 1000)
+        hits += len(result.hits)
+    p50, p95 = p50_p95(times)
+    return {"queries": len(times), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
+            "mean_ms": round(float(np.mean(times)), 1), "hits_per_query": round(hits / len(times), 1)}
+
+
+def volume_id_of(pipeline, volume: Path) -> str:
+    """The volume's id as its documents carry it ("frus1961-63v05"), else the file's name."""
+    for document in pipeline.documents:
+        found = document.source.get("volume") or document.extra.get("volume_id")
+        if found:
+            return str(found)
+    return volume.name.split(".")[0]
+
+
+def bench_volume(volume: Path, index_dir: Path | None, skip_build: bool, document: int, limit: int | None,
+                 volume_id: str | None = None) -> dict:
+    """Build (in a fresh process) and search one whole volume, as a user meets it."""
+    from cwqa import load_settings, open_pipeline
+    from cwqa.evaluation.questions import read_questions
+    from cwqa.pipeline import status
+    from cwqa.web import document_html
+
+    if not volume.is_file():
+        raise SystemExit(f"bench: no such file: {volume}")
+    out: dict = {"volume_file": str(volume), "volume_mb": round(volume.stat().st_size / 2**20, 2)}
+    with tempfile.TemporaryDirectory(prefix="cwqa-bench-volume-") as folder:
+        corpus = volume_corpus(volume, Path(folder))
+        settings = load_settings().replace(corpus_dir=corpus, index_dir=index_dir or Path(folder) / "index")
+        state = status(settings)
+        out["index_dir"] = str(settings.index_dir) if index_dir else "(temporary)"
+        if skip_build:
+            if not state.fresh:
+                raise SystemExit(f"bench: --skip-build, but the index in {settings.index_dir} is {state.describe()}")
+            out["build"] = "skipped (--skip-build)"
+        elif index_dir and state.fresh:
+            out["build"] = f"skipped (the index in {index_dir} is fresh)"
+        else:
+            print(f"building the index of {volume.name} in a fresh process ...", flush=True)
+            out.update(build_volume_index(settings))
+            state = status(settings)
+            if not state.fresh:
+                raise SystemExit(f"bench: after the build the index is {state.describe()}")
+        manifest = state.manifest
+        out.update({key: manifest.get(key) for key in ("documents", "chunks", "sentences", "dense_index", "build_seconds")})
+        out["index_disk_mb"] = round(sum(p.stat().st_size for p in state.path.rglob("*") if p.is_file()) / 2**20, 1)
+
+        started = time.perf_counter()
+        pipeline = open_pipeline(settings)  # fresh, so loaded only (model included), never built here
+        out["open_pipeline_s"] = round(time.perf_counter() - started, 2)
+        out["peak_rss_mb_after_open"] = round(peak_rss_mb())
+        volume_id = volume_id or volume_id_of(pipeline, volume)
+        out["volume_id"] = volume_id
+        questions = [q.question for q in read_questions(REALISTIC_QUESTIONS) if str(q.doc or "").startswith(volume_id)]
+        questions = questions[:limit] if limit else questions
+        if not questions:
+            raise SystemExit(f"bench: no question of {REALISTIC_QUESTIONS} is asked of {volume_id}")
+        out["rerank_policy"] = pipeline.settings.rerank
+        out["k"] = pipeline.settings.k
+        dated = [d for d in pipeline.documents if d.date and FILTER["date_from"] <= d.date[:10] <= FILTER["date_to"]]
+        out["search"] = [
+            {"search": "hybrid", **latency(pipeline, questions, mode="hybrid")},
+            {"search": f"hybrid, {FILTER['date_from']}..{FILTER['date_to']} ({len(dated)} documents)",
+             **latency(pipeline, questions, mode="hybrid", **FILTER)},
+        ]
+
+        doc_id = f"{volume_id}-d{document}"
+        times = []
+        for _ in range(6):  # the first call, then warm ones
+            started = time.perf_counter()
+            chunks = pipeline.document_chunks(doc_id)
+            html = document_html(pipeline.document(doc_id), chunks)
+            times.append((time.perf_counter() - started) * 1000)
+        out["open_document"] = {"document": doc_id, "passages": len(chunks), "html_kb": round(len(html.encode()) / 1024, 1),
+                                "first_ms": round(times[0], 1), "warm_p50_ms": round(float(np.median(times[1:])), 1)}
+    out["peak_rss_mb"] = round(peak_rss_mb())
+    return out
+
+
+def print_volume(result: dict) -> None:
+    """The volume benchmark as a few lines and a small table."""
+    print(f"\n== volume {result['volume_id']} ({result['volume_mb']} MB; {result['documents']} documents, "
+          f"{result['chunks']:,} passages, {result['sentences']:,} sentences; {result['dense_index']} dense index) ==")
+    if "build_wall_s" in result:
+        print(f"build (fresh process, model load included): {result['build_wall_s']} s wall, {result['build_cpu_s']} CPU-s, "
+              f"peak {result['build_peak_rss_mb']} MB ({result['build_peak_rss_by']}); "
+              f"{result['build_seconds']} s inside the build; index {result['index_disk_mb']} MB on disk")
+        for line in result["build_output_tail"]:
+            print(f"  | {line}")
+    else:
+        print(f"build: {result['build']}; index {result['index_dir']}, {result['index_disk_mb']} MB on disk")
+    print(f"open_pipeline: {result['open_pipeline_s']} s (model load included); this process peaks at "
+          f"{result['peak_rss_mb']} MB; searches k={result['k']}, rerank policy {result['rerank_policy']!r}\n")
+    print(table(result["search"], ["search", "queries", "p50_ms", "p95_ms", "mean_ms", "hits_per_query"]))
+    opened = result["open_document"]
+    print(f"\nopen {opened['document']} (document_chunks + document_html): {opened['passages']} passages, "
+          f"{opened['html_kb']} KB of HTML; first {opened['first_ms']} ms, then {opened['warm_p50_ms']} ms")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,12 +656,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks selected on the command line and print their numbers."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="10000,100000", help="synthetic corpus sizes, comma-separated ('' for none)")
-    parser.add_argument("--queries", type=int, default=200, help="queries per scale measurement")
+    parser.add_argument("--queries", type=int, default=200,
+                        help="queries per scale measurement; with --volume, at most this many questions")
     parser.add_argument("--skip-real", action="store_true", help="skip the real-index benchmarks")
     parser.add_argument("--skip-bm25", action="store_true", help="skip BM25 at scale")
-    parser.add_argument("--skip-rerank", action="store_true", help="skip the default (auto-reranked) hybrid timing (minutes)")
+    parser.add_argument("--skip-rerank", action="store_true", help="skip the hybrid timing under the \"auto\" rerank policy (minutes)")
     parser.add_argument("--json", type=Path, help="also write all numbers to this JSON file")
-    parser.add_argument("--hnsw", help="try HNSW constants 'M,efConstruction,efSearch' instead of cwqa.index's")
+    parser.add_argument("--hnsw", help="try HNSW constants 'M,efConstruction,efSearch' instead of cwqa.dense's")
+    parser.add_argument("--volume", type=Path, metavar="FILE",
+                        help="benchmark only this whole FRUS volume as a user meets it (build, search, open a document)")
+    parser.add_argument("--index-dir", type=Path, metavar="DIR",
+                        help="--volume: keep the index in DIR (built if missing or stale, else reused)")
+    parser.add_argument("--skip-build", action="store_true", help="--volume: never build; the index must be fresh")
+    parser.add_argument("--volume-id", help="--volume: the id its document ids start with (default: read from the index)")
+    parser.add_argument("--document", type=int, default=212, help="--volume: the document number to open (default 212)")
     parser.add_argument("--worker", choices=["dense", "bm25"], help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -485,9 +679,25 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
+    if (args.index_dir or args.skip_build or args.volume_id) and not args.volume:
+        parser.error("--index-dir, --skip-build and --volume-id go with --volume")
+    if args.volume:
+        volume = args.volume.resolve()
+        index_dir = args.index_dir.resolve() if args.index_dir else None
+        os.chdir(ROOT)
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+        result = {"load_average_start": os.getloadavg()}
+        result["volume"] = bench_volume(volume, index_dir, args.skip_build, args.document, args.queries, args.volume_id)
+        print_volume(result["volume"])
+        result["load_average_end"] = os.getloadavg()
+        print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
+        return 0
+
     os.chdir(ROOT)
     from cwqa.config import load_settings
-    from cwqa.evaluation import DEFAULT_QUESTIONS, read_questions
+    from cwqa.evaluation.questions import DEFAULT_QUESTIONS, read_questions
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     results: dict = {"load_average_start": os.getloadavg()}

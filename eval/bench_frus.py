@@ -19,12 +19,13 @@ words, footnotes) are drawn to resemble the excerpt's; the printout compares the
 
 Stages and what is measured:
   generate   the volume file, its size
-  parse      `cwqa.frus.read_volume`: seconds, documents/s, MB/s, peak and retained memory
+  parse      `cwqa.readers.tei.read_volume`: seconds, documents/s, MB/s, peak and retained memory
   chunk      `chunk_documents` (tiktoken budgets) and sentence splitting: seconds, passages
-  build      `cwqa.index.build_index` over a temporary corpus holding the volume: total seconds,
-             split into before embedding (parse, chunk, token checks), embedding (passages/s,
-             sentences/s, from the progress callback) and after (FAISS, BM25, checksums)
-  re-index   one paragraph of one document changed, `build_index` again: seconds, embedded vs reused
+  build      `cwqa.pipeline.build` over a temporary corpus holding the volume: total seconds,
+             split into before embedding (parse, chunk, token checks), embedding (passages and
+             sentences together, texts/s, from the progress callback: they are encoded shortest
+             first across the build, so no separate rate) and after (FAISS, BM25, checksums)
+  re-index   one paragraph of one document changed, `cwqa.pipeline.build` again: seconds, embedded vs reused
 Peak memory is getrusage's ru_maxrss of this process after each stage. Then the rates are
 extrapolated linearly to one real volume (~4 MB) and to the whole series (~700 volumes, ~2.8 GB,
 ~200,000 documents, 1-2 million passages) on this machine. The machine's load average is
@@ -48,7 +49,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 EXCERPT = ROOT / "tests" / "data" / "frus1955-57v24-excerpt.xml"
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from cwqa.config import Settings
-    from cwqa.frus import read_volume
+    from cwqa.readers.tei import read_volume
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-frus-"))
     corpus = workdir / "corpus"
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     before = rss_mb()
     started = time.perf_counter()
-    documents = read_volume(path)
+    documents = read_volume(path).documents
     parse_s = time.perf_counter() - started
     parse_peak = peak_rss_mb()
     stats = document_stats(documents)
@@ -393,11 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     del documents
     gc.collect()
     tracemalloc.start()
-    documents = read_volume(path)
+    documents = read_volume(path).documents
     gc.collect()
     kept_mb, traced_peak_mb = (x / 2**20 for x in tracemalloc.get_traced_memory())
     tracemalloc.stop()
-    print("\nparse (cwqa.frus.read_volume)")
+    print("\nparse (cwqa.readers.tei.read_volume)")
     row("time", f"{parse_s:.2f} s")
     row("throughput", f"{stats['documents'] / parse_s:,.0f} documents/s, {megabytes / parse_s:.2f} MB/s")
     same = (stats["body"], stats["footnotes"]) == (made["paragraphs"], made["footnotes"])
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     row("time", f"{chunk_s:.2f} s chunking ({len(chunks) / chunk_s:,.0f} passages/s), {split_s:.2f} s sentence split")
     row("passages", f"{len(chunks):,} passages, {sentences:,} sentences "
                     f"({len(chunks) / megabytes:,.0f} passages per MB of XML)")
-    excerpt_docs = read_volume(EXCERPT)
+    excerpt_docs = read_volume(EXCERPT).documents
     excerpt_chunks, excerpt_sentences, _, _ = chunk_and_split(excerpt_docs, settings.chunk_tokens)
     describe_stats("synthetic", stats, megabytes, len(chunks), sentences)
     excerpt_mb = len(re.search(r"<div type=\"document\".*</div>", EXCERPT.read_text("utf-8"), re.S).group(0).encode()) / 2**20
@@ -451,13 +451,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure_build(settings, path: Path) -> dict:
-    """build_index with its phases timed, then a re-index after one document changes."""
+    """The index build with its phases timed, then a re-index after one document changes."""
     import json
 
     from cwqa.embedding import get_embedder
-    from cwqa.index import MANIFEST, build_index
+    from cwqa.index import MANIFEST
+    from cwqa.pipeline import build
 
-    print("\nbuild (cwqa.index.build_index)")
+    print("\nbuild (cwqa.pipeline.build)")
     started = time.perf_counter()
     get_embedder(settings.model)
     model_rss = rss_mb()
@@ -474,28 +475,28 @@ def measure_build(settings, path: Path) -> dict:
         ticks.append((time.perf_counter(), done, cpu_s()))
 
     started = time.perf_counter()
-    built = build_index(settings, progress=progress, log=log)
+    built, _ = build(settings, progress=progress, log=log)
     total_s = time.perf_counter() - started
     manifest = json.loads((built / MANIFEST).read_text(encoding="utf-8"))
     peak = peak_rss_mb()
     passages, sentences = manifest["chunks"], manifest["sentences"]
     embed_start = marks.get("embed_start", started)
     embed_end, _, embed_end_cpu = ticks[-1]
-    passage_end, _, passage_end_cpu = next(tick for tick in ticks if tick[1] >= passages)
-    passage_s, sentence_s = passage_end - embed_start, embed_end - passage_end
-    passage_cpu, sentence_cpu = passage_end_cpu - marks["embed_start_cpu"], embed_end_cpu - passage_end_cpu
+    # Passages and sentences are embedded together, shortest first across the whole build
+    # (cwqa.vectors.embed), so only their joint rate can be measured.
+    texts = passages + sentences
+    embed_s, embed_cpu = embed_end - embed_start, embed_end_cpu - marks["embed_start_cpu"]
     import torch
 
     threads = min(torch.get_num_threads(), os.cpu_count() or 1)
     row("time", f"{total_s:.1f} s in all: {embed_start - started:.1f} s before embedding (parse, chunk, "
                 f"token checks), {embed_end - embed_start:.1f} s embedding, {started + total_s - embed_end:.1f} s "
                 f"after ({manifest['dense_index']} FAISS, BM25, checksums)")
-    row("embedding", f"{passages:,} passages in {passage_s:.1f} s = {passages / passage_s:,.1f} passages/s; "
-                     f"{sentences:,} sentences in {sentence_s:.1f} s = {sentences / sentence_s:,.1f} sentences/s")
+    row("embedding", f"{passages:,} passages + {sentences:,} sentences in {embed_s:.1f} s = "
+                     f"{texts / embed_s:,.1f} texts/s")
     # On a shared machine the wall clock counts other people's work too; CPU time does not.
-    idle_passages, idle_sentences = passages / (passage_cpu / threads), sentences / (sentence_cpu / threads)
-    row("embedding CPU time", f"{passage_cpu:.0f} + {sentence_cpu:.0f} CPU-s: on {threads} idle cores "
-                              f"~{idle_passages:,.1f} passages/s, ~{idle_sentences:,.1f} sentences/s")
+    idle_texts = texts / (embed_cpu / threads)
+    row("embedding CPU time", f"{embed_cpu:.0f} CPU-s: on {threads} idle cores ~{idle_texts:,.1f} texts/s")
     row("memory", f"peak {peak:.0f} MB ({peak - model_rss:.0f} MB over the loaded model)")
     size = sum(p.stat().st_size for p in built.rglob("*") if p.is_file()) / 2**20
     row("index on disk", f"{size:.1f} MB")
@@ -506,7 +507,7 @@ def measure_build(settings, path: Path) -> dict:
     path.write_text(text[:anchor] + "A sentence added to benchmark the re-index. " + text[anchor:], encoding="utf-8")
     del text
     started = time.perf_counter()
-    rebuilt = build_index(settings)
+    rebuilt, _ = build(settings)
     reindex_s = time.perf_counter() - started
     after = json.loads((rebuilt / MANIFEST).read_text(encoding="utf-8"))
     print("\nre-index after one paragraph of one document changed")
@@ -516,8 +517,7 @@ def measure_build(settings, path: Path) -> dict:
     return {
         "total_s": total_s, "pre_s": embed_start - started, "post_s": started + total_s - embed_end,
         "passages": passages, "sentences": sentences,
-        "passages_per_s": passages / passage_s, "sentences_per_s": sentences / sentence_s,
-        "idle_passages_per_s": idle_passages, "idle_sentences_per_s": idle_sentences, "threads": threads,
+        "texts_per_s": texts / embed_s, "idle_texts_per_s": idle_texts, "threads": threads,
         "model_mb": model_rss, "build_mb": peak - model_rss, "reindex_s": reindex_s,
         "reindex_embedded": after["embedded"], "index_mb": size,
     }
@@ -551,8 +551,9 @@ def extrapolate(*, measured_documents, megabytes, parse_s, parse_peak_per_mb, ch
                                   f"{duration(series_passages * chunk_per_passage)}")
     if not build:
         return
-    per_passage_s = 1 / build["passages_per_s"] + sentences_per_passage / build["sentences_per_s"]
-    idle_per_passage_s = 1 / build["idle_passages_per_s"] + sentences_per_passage / build["idle_sentences_per_s"]
+    # Each passage brings its sentences: 1 + sentences_per_passage texts to embed.
+    per_passage_s = (1 + sentences_per_passage) / build["texts_per_s"]
+    idle_per_passage_s = (1 + sentences_per_passage) / build["idle_texts_per_s"]
     scale = volume_docs / measured_documents
 
     def vectors_mb(passages: float) -> float:

@@ -9,7 +9,7 @@ and reported on the held-out half, with the answer metrics there.
 
     python eval/calibrate_abstention.py [--k 5] [--index-dir DIR] [--max-false-abstain 0.05] [--json FILE]
 
-The chosen value belongs in cwqa.generation.ABSTAIN_THRESHOLD.
+The chosen value belongs in cwqa.answers.extractive.ABSTAIN_THRESHOLD (the penalty is its MISSING_TERM_PENALTY).
 """
 
 from __future__ import annotations
@@ -21,19 +21,13 @@ import sys
 import time
 from pathlib import Path
 
+from cwqa import load_settings, open_pipeline
+from cwqa.answers import extractive
+from cwqa.answers.extractive import ExtractiveGenerator, evidence_score
+from cwqa.answers.model import ABSTAIN_PHRASE
+from cwqa.evaluation.metrics import answer_metrics
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from cwqa import generation  # noqa: E402
-from cwqa.config import load_settings  # noqa: E402
-from cwqa.generation import (  # noqa: E402
-    ExtractiveGenerator,
-    answer_metrics,
-    generate_answer,
-    evidence_score,
-)
-from cwqa.index import open_retriever  # noqa: E402
-
 
 def load_questions(path: Path) -> list[dict]:
     """The questions of a JSONL file."""
@@ -78,12 +72,12 @@ def choose_threshold(rows: list[dict], penalty: float, max_false: float) -> floa
     return round(best, 3)
 
 
-def collect(retriever, questions: list[dict], k: int, generator: ExtractiveGenerator) -> list[dict]:
+def collect(pipeline, questions: list[dict], k: int, generator: ExtractiveGenerator) -> list[dict]:
     """Evidence components and the (never abstaining) answer for each question."""
     rows = []
     for question in questions:
-        hits = retriever.search(question["question"], k=k)
-        answer = generate_answer(generator, question["question"], hits, generator.embedder)
+        hits = pipeline.search(question["question"], k=k).hits  # under the settings' rerank policy
+        answer = pipeline.answer(question["question"], hits, generator)  # verified with the pipeline's embedder
         # The generator reports the parts of its evidence score; keeping them apart lets other
         # penalties be tried without running it again.
         rows.append({
@@ -103,7 +97,7 @@ def metrics_at(rows: list[dict], threshold: float, penalty: float) -> dict:
     for row in rows:
         answer = dict(row["answer"])
         if evidence(row, penalty) < threshold:
-            answer.update(abstained=True, sentences=[], citations=[], text=generation.ABSTAIN_PHRASE)
+            answer.update(abstained=True, sentences=[], citations=[], text=ABSTAIN_PHRASE)
         results[row["id"]] = answer
     return answer_metrics(results, {row["id"]: row["quotes"] for row in rows})
 
@@ -128,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings().replace(index_dir=args.index_dir, corpus_dir=args.corpus_dir, rerank=args.rerank)
     k = args.k or settings.k
     started = time.time()
-    retriever = open_retriever(settings, log=lambda message: print(message, file=sys.stderr))
-    generator = ExtractiveGenerator(settings.replace(generator_options={"abstain_threshold": float("-inf")}))
+    pipeline = open_pipeline(settings, log=lambda message: print(message, file=sys.stderr))
+    generator = ExtractiveGenerator(
+        settings.replace(generator_options={"abstain_threshold": float("-inf")}), embedder=pipeline.retriever.embedder
+    )
     questions = load_questions(args.questions) + load_questions(args.unanswerable)
-    rows = collect(retriever, questions, k, generator)
+    rows = collect(pipeline, questions, k, generator)
     calibration = [row for row in rows if not held_out(row["id"])]
     holdout = [row for row in rows if held_out(row["id"])]
 
@@ -146,12 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         cal, held = rates(calibration, threshold, penalty), rates(holdout, threshold, penalty)
         print(f"{penalty:7.2f}  {threshold:9.3f}  {fmt(cal[0]):>10}  {fmt(cal[1]):>9}  {fmt(held[0]):>11}  {fmt(held[1]):>10}")
 
-    penalty = generation.MISSING_TERM_PENALTY
+    penalty = extractive.MISSING_TERM_PENALTY
     chosen = choose_threshold(calibration, penalty, args.max_false_abstain)
     print(f"\nwith MISSING_TERM_PENALTY={penalty}: chosen threshold {chosen} "
-          f"(in code now: ABSTAIN_THRESHOLD={generation.ABSTAIN_THRESHOLD})")
-    report = {"k": k, "penalty": penalty, "chosen_threshold": chosen, "code_threshold": generation.ABSTAIN_THRESHOLD}
-    for label, threshold in (("chosen", chosen), ("code", generation.ABSTAIN_THRESHOLD)):
+          f"(in code now: ABSTAIN_THRESHOLD={extractive.ABSTAIN_THRESHOLD})")
+    report = {"k": k, "penalty": penalty, "chosen_threshold": chosen, "code_threshold": extractive.ABSTAIN_THRESHOLD}
+    for label, threshold in (("chosen", chosen), ("code", extractive.ABSTAIN_THRESHOLD)):
         for name, part in (("calibration", calibration), ("held_out", holdout), ("all", rows)):
             metrics = metrics_at(part, threshold, penalty)
             report[f"{label}/{name}"] = {key: value for key, value in metrics.items() if key != "counts"}

@@ -20,31 +20,30 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
 
 COLUMNS = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "quote_recall@5", "words_top5", "hit@300w")
 
 
 def sweep_one(settings, tokens: int, prefix: bool, questions: Path, limit: int | None) -> dict:
     """Index the corpus with one chunking in a temporary folder and evaluate every mode on it."""
+    from cwqa import open_pipeline
     from cwqa.config import MODES
     from cwqa.evaluation import run_evaluation
-    from cwqa.index import open_retriever
 
     with tempfile.TemporaryDirectory(prefix="cwqa-sweep-") as folder:
         local = settings.replace(index_dir=Path(folder), chunk_tokens=tokens, context_prefix=prefix)
         started = time.perf_counter()
-        retriever = open_retriever(local)
+        pipeline = open_pipeline(local)  # builds the index: it is missing from the new folder
         build_s = time.perf_counter() - started
         result = run_evaluation(
-            local, questions_path=questions, modes=MODES, k=10, baselines=False, write=False, limit=limit, retriever=retriever,
+            local, questions_path=questions, modes=MODES, k=10, baselines=False, write=False, limit=limit, pipeline=pipeline,
             rerank="off",  # the sweep compares chunkings; the language model would only add minutes
         )
-    words = [len(chunk.text.split()) for chunk in retriever.chunks]
+    words = [len(chunk.text.split()) for chunk in pipeline.chunks]
     return {
         "chunk_tokens": tokens,
         "context_prefix": prefix,
-        "passages": len(retriever.chunks),
+        "passages": len(pipeline.chunks),
         "mean_words": round(sum(words) / len(words), 1),
         "build_s": round(build_s, 1),
         "modes": result.report["modes"],
@@ -73,7 +72,7 @@ def format_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the sweep and print the table (and write JSON with --json)."""
     from cwqa.config import Settings
-    from cwqa.evaluation import DEFAULT_QUESTIONS
+    from cwqa.evaluation.questions import DEFAULT_QUESTIONS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", default="96,128,160,200,256", help="chunk_tokens values, comma-separated")

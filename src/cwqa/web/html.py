@@ -167,6 +167,12 @@ def context_html(label: str, paragraph: ParagraphView | None) -> str:
     )
 
 
+def _printed_in(source: dict) -> str:
+    """The volume's printed title when the source gives it, else its short name ('FRUS 1961–63, vol. V')."""
+    volume = str(source.get("volume") or "")
+    return volume if " " in volume else str(source.get("volume_short") or volume)
+
+
 def metadata_html(document: IndexedDocument, passages: int | None = None) -> str:
     """A document's metadata as an escaped definition list."""
     source = document.source or {}
@@ -180,7 +186,7 @@ def metadata_html(document: IndexedDocument, passages: int | None = None) -> str
         ("To", extra.get("recipient")),
         ("Classification", extra.get("classification")),
         ("Collection", document.collection),
-        ("Printed in", source.get("volume_short") or source.get("volume")),
+        ("Printed in", _printed_in(source)),
         ("Chapter", extra.get("chapter")),
         ("Document", source.get("document")),
         ("Pages", format_pages(pages[0], pages[1]) if isinstance(pages, list) and len(pages) == 2 else ""),
