@@ -297,7 +297,7 @@ def run_worker(kind: str, n: int, queries: int, hnsw: str | None = None) -> dict
     """Run one scale measurement in a child process and return its result."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--n", str(n), "--queries", str(queries)]
     command += ["--hnsw", hnsw] if hnsw else []
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"n": n, "error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -514,7 +514,7 @@ def build_volume_index(settings) -> dict:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         with open(output, "w", encoding="utf-8") as handle:
-            done = subprocess.run(wrapped, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+            done = subprocess.run(wrapped, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, check=False)
         wall_s = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         text = output.read_text(encoding="utf-8", errors="replace")

@@ -15,6 +15,7 @@ The chosen value belongs in cwqa.answers.extractive.ABSTAIN_THRESHOLD (the penal
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -123,9 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     k = args.k or settings.k
     started = time.time()
     pipeline = open_pipeline(settings, log=lambda message: print(message, file=sys.stderr))
-    generator = ExtractiveGenerator(
-        settings.replace(generator_options={"abstain_threshold": float("-inf")}), embedder=pipeline.retriever.embedder
-    )
+    generator = ExtractiveGenerator(settings, embedder=pipeline.retriever.embedder)
+    # Never abstain, so every question's answer and evidence are at hand for any threshold. The
+    # typed option accepts only non-negative numbers (a config value), so it is set here instead.
+    generator.options = dataclasses.replace(generator.options, abstain_threshold=float("-inf"))
     questions = load_questions(args.questions) + load_questions(args.unanswerable)
     rows = collect(pipeline, questions, k, generator)
     calibration = [row for row in rows if not held_out(row["id"])]

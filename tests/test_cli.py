@@ -67,7 +67,7 @@ def test_index_prints_each_files_words_in_passages_and_metadata(cli_args, capsys
     assert main([*cli_args, "index"]) == 0
     out = capsys.readouterr().out
     assert "index is fresh" in out
-    assert "000_c4af6ddfc8abae36.txt: 1 documents" in out and "in passages" in out and "in metadata" in out
+    assert "000_c4af6ddfc8abae36.txt: 1 documents, 60 paragraphs" in out and "in passages" in out and "in metadata" in out
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,23 @@ def test_bad_corpus_file_from_the_real_command_gives_no_traceback(tmp_path, corp
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "000_c4af6ddfc8abae36.txt: not UTF-8" in result.stderr.strip().splitlines()[-1]
+
+
+def test_ask_exports_the_hits_documents_as_bibtex_and_ris_that_real_parsers_read(cli_args, capsys):
+    import bibtexparser
+    import rispy
+
+    assert main([*cli_args, "ask", "exchanges with the Soviet bloc", "-k", "5", "--export", "bibtex"]) == 0
+    library = bibtexparser.parse_string(capsys.readouterr().out)
+    assert not library.failed_blocks and {entry.key for entry in library.entries} <= {"long-telegram", "nsc-5607"}
+    assert main([*cli_args, "ask", "exchanges with the Soviet bloc", "-k", "5", "--export", "ris"]) == 0
+    assert all(record["type_of_reference"] == "CHAP" for record in rispy.loads(capsys.readouterr().out))
+
+
+def test_docs_sorted_by_date_and_filtered_is_a_chronology(cli_args, capsys):
+    assert main([*cli_args, "docs", "--json", "--sort", "date"]) == 0
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)["documents"]] == ["long-telegram", "nsc-5607"]
+    assert main([*cli_args, "docs", "--json", "--from", "1950"]) == 0
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)["documents"]] == ["nsc-5607"]
+    assert main([*cli_args, "docs", "--place", "Ottawa"]) == 2
+    assert "no document has place 'Ottawa'" in capsys.readouterr().err

@@ -295,3 +295,19 @@ def test_editing_one_paragraph_re_embeds_only_it_and_removing_a_file_drops_its_p
     assert removed["reused"] == removed["chunks"] + removed["sentences"]
     assert removed["documents"] == 5 and f"{SEED_STEM}.txt" not in removed["corpus"]
     assert not any(c.doc_id == "nsc-5607" for c in load_index(settings).chunks)
+
+
+def test_facets_narrow_a_search_to_the_documents_whose_metadata_match(frus_retriever):
+    hits = frus_retriever.search("exchanges with the Soviet bloc", k=10, facets={"classification": "secret"})
+    assert hits and {h.doc_id for h in hits} <= {f"{VOLUME}-d105", f"{VOLUME}-d106"}
+    sent = frus_retriever.search("exchanges", k=5, facets={"sender": "Department of State", "recipient": "Embassy"})
+    assert sent and {h.doc_id for h in sent} == {f"{VOLUME}-d108"}
+    numbered = frus_retriever.search("exchanges", k=5, facets={"doc_number": "104", "volume": VOLUME})
+    assert numbered and {h.doc_id for h in numbered} == {f"{VOLUME}-d104"}
+
+
+def test_a_facet_value_no_document_has_is_an_error_naming_close_values(frus_retriever):
+    with pytest.raises(QueryError, match=r"no document has place 'Washingtn' \(close: Washington\)"):
+        frus_retriever.search("exchanges", facets={"place": "Washingtn"})
+    with pytest.raises(QueryError, match="unknown facet 'colour'"):
+        frus_retriever.search("exchanges", facets={"colour": "red"})

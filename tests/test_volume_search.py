@@ -65,3 +65,25 @@ def test_the_volume_is_390_documents_numbered_in_order_with_nothing_lost(indexed
     assert numbers == list(range(1, 391))
     assert reading.coverage.kept_share >= 0.99 and reading.coverage.lost_words == 0
     assert reading.coverage.skipped  # the back-of-book index, reported, not silently dropped
+
+
+def test_a_chronology_of_moscow_documents_of_march_1961_is_in_date_order(indexed):
+    from cwqa.pipeline import filter_documents
+
+    reading, _chunks, _engine = indexed
+    march = filter_documents(reading.documents, "1961-03-01", "1961-03-31", {"place": "Moscow"})
+    assert march and all(d.place == "Moscow" and d.date.startswith("1961-03") for d in march)
+    assert [d.source["document"] for d in march][:1] == [41]
+    everything = filter_documents(reading.documents, "1961-03-01", "1961-03-31")
+    assert len(everything) > len(march)  # Washington's documents of that month are left out
+
+
+def test_each_document_of_the_volume_carries_its_facets(indexed):
+    from cwqa.documents import facet_fields
+
+    reading, _chunks, _engine = indexed
+    doc41 = next(d for d in reading.documents if d.source["document"] == 41)
+    facets = facet_fields(doc41)
+    assert facets["place"] == "Moscow" and facets["doc_number"] == "41"
+    assert facets["sender"] == "Embassy in the Soviet Union" and facets["recipient"] == "Department of State"
+    assert "frus1961-63v05" in facets["volume"] and facets["classification"]

@@ -12,7 +12,9 @@ from .config import MODES, VERSION, load_settings
 from .documents import Coverage, document_citation
 from .errors import CwqaError, QueryError
 from .evaluation.command import add_arguments, run_command
-from .pipeline import Pipeline, build, manifest_coverage, open_pipeline, read_documents, status
+from .pipeline import (
+    EXPORT_STYLES, FACETS, Pipeline, build, filter_documents, manifest_coverage, open_pipeline, read_documents, status,
+)
 
 
 def _progress_bar(description: str):
@@ -47,7 +49,7 @@ def coverage_lines(coverage: list[Coverage]) -> list[str]:
     for c in coverage:
         skipped = ", ".join(f"{words} {reason}" for reason, words in sorted(c.skipped.items()))
         lines.append(
-            f"{Path(c.path).name}: {c.documents} documents, {c.passages} passages; {c.source_words} words: "
+            f"{Path(c.path).name}: {c.documents} documents, {c.passages} paragraphs; {c.source_words} words: "
             f"{c.passage_words} in passages, {c.metadata_words} in metadata"
             + (f", skipped {skipped}" if skipped else "") + (f", {c.lost_words} lost" if c.lost_words else "")
             + f" ({c.kept_share:.1%} of the body kept)"
@@ -57,7 +59,7 @@ def coverage_lines(coverage: list[Coverage]) -> list[str]:
         total = lambda name: sum(getattr(c, name) for c in coverage)  # noqa: E731
         skipped = sum(sum(c.skipped.values()) for c in coverage)
         lines.append(
-            f"total: {total('documents')} documents, {total('passages')} passages; {total('source_words')} words: "
+            f"total: {total('documents')} documents, {total('passages')} paragraphs; {total('source_words')} words: "
             f"{total('passage_words')} in passages, {total('metadata_words')} in metadata, {skipped} skipped, "
             f"{total('lost_words')} lost"
         )
@@ -89,9 +91,12 @@ def cmd_ask(args, settings) -> int:
     pipeline = _pipeline(settings)
     result = pipeline.search(
         args.question, k=args.k, mode=args.mode, doc_ids=args.doc, date_from=args.date_from, date_to=args.date_to,
-        rerank=args.rerank,
+        rerank=args.rerank, facets=_facets(args),
     )
     hits = result.hits
+    if args.export:
+        print(pipeline.export(hits, args.export), end="")
+        return 0
     answer = None
     if args.generator and args.generator != "none":
         answer = pipeline.answer(args.question, hits, args.generator)
@@ -122,10 +127,37 @@ def cmd_ask(args, settings) -> int:
     return 0
 
 
+def _facets(args) -> dict[str, str]:
+    return {name: getattr(args, name) for name in FACETS if getattr(args, name, None)}
+
+
+def _add_filters(command: argparse.ArgumentParser) -> None:
+    """The filters shared by `ask` and `docs`: dates and the documents' facets."""
+    command.add_argument("--from", dest="date_from", help="only documents dated on or after YYYY[-MM[-DD]]")
+    command.add_argument("--to", dest="date_to", help="only documents dated on or before YYYY[-MM[-DD]]")
+    for name, help_text in FACET_HELP.items():
+        command.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
+
+
+FACET_HELP = {
+    "place": "only documents written at this place (from the dateline), e.g. Moscow",
+    "sender": "only documents from this sender, e.g. 'Embassy in the Soviet Union' or Thompson",
+    "recipient": "only documents to this recipient, e.g. 'Department of State'",
+    "classification": "only documents of this classification (from the source note), e.g. Secret",
+    "volume": "only documents of this volume, e.g. frus1961-63v05 or 'vol. V'",
+    "chapter": "only documents of this chapter (TEI volumes)",
+    "doc_number": "only the document with this printed number",
+}
+
+
 def cmd_docs(args, settings) -> int:
-    """List the corpus documents (number, title, date, place, citation) with each file's coverage."""
+    """List the corpus documents (number, title, date, place, citation) with each file's coverage;
+    with filters or --sort date, the matching documents in date order (a chronology)."""
     current = status(settings)
     corpus = read_documents(settings)
+    documents = filter_documents(corpus.documents, args.date_from, args.date_to, _facets(args))
+    if args.sort == "date":
+        documents = sorted(documents, key=lambda d: (d.date or "9999", d.source.get("document") or 0))
     rows = [
         {
             "id": d.id,
@@ -138,7 +170,7 @@ def cmd_docs(args, settings) -> int:
             "file": d.path.name,
             "paragraphs": len(d.paragraphs),
         }
-        for d in corpus.documents
+        for d in documents
     ]
     if args.json:
         payload = {"index": current.describe(), "files": [c.to_dict() for c in corpus.coverage], "documents": rows}
@@ -178,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
     ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
     ask.add_argument("--doc", action="append", help="only this document: an id, a volume id, or a printed document number; repeatable")
-    ask.add_argument("--from", dest="date_from", help="only documents dated on or after YYYY[-MM[-DD]]")
-    ask.add_argument("--to", dest="date_to", help="only documents dated on or before YYYY[-MM[-DD]]")
+    _add_filters(ask)
+    ask.add_argument("--export", choices=EXPORT_STYLES, help="print the hits' documents as Chicago notes, BibTeX or RIS")
     ask.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                      help="always (--rerank) or never (--no-rerank) reorder the first passages with a small language "
                           "model; default: the rerank setting (off)")
@@ -189,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="list the corpus documents and the index status")
     docs.add_argument("--json", action="store_true", help="print JSON")
+    docs.add_argument("--sort", choices=("corpus", "date"), default="corpus", help="order: as in the corpus, or by date (a chronology)")
+    _add_filters(docs)
     docs.set_defaults(run=cmd_docs)
 
     generators = commands.add_parser("generators", help="list answer generators")

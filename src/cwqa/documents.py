@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .text import WORD
+from .text import WORD, normalise
 
 
 @dataclass(frozen=True)
@@ -305,3 +305,37 @@ def document_citation(document: Document | IndexedDocument) -> str:
     if isinstance(pages, list) and len(pages) == 2:
         citation += f", {format_pages(pages[0], pages[1])}"
     return citation
+
+
+# ---------------------------------------------------------------------------------------------
+# Facets: what a search can be narrowed by, from each document's metadata
+
+FACETS = ("place", "sender", "recipient", "classification", "volume", "chapter", "doc_number")
+
+
+def facet_value(document: Document | IndexedDocument, name: str) -> str:
+    """A document's value for one facet ('' when its source does not say)."""
+    source, extra = document.source or {}, document.extra or {}
+    if name == "place":
+        return document.place or ""
+    if name == "volume":
+        # The volume's id (the documents' id prefix, 'frus1961-63v05'), short name and title.
+        volume_id = document.id.rsplit("-d", 1)[0] if re.search(r"-d\d+$", document.id) else ""
+        return " ".join(str(v) for v in (volume_id, source.get("volume_short"), source.get("volume")) if v)
+    if name == "doc_number":
+        number = source.get("document")
+        return str(number) if number not in (None, "") else ""
+    return str(extra.get(name) or "")
+
+
+def facet_fields(document: Document | IndexedDocument) -> dict[str, str]:
+    """Every facet of a document, for a hit's JSON."""
+    return {name: facet_value(document, name) for name in FACETS}
+
+
+def matches_facet(value: str, wanted: str, name: str) -> bool:
+    """Whether a document's facet value satisfies what the user asked for: the same document
+    number, or the asked words within the value ('Moscow' matches 'Moscow', 'moscow')."""
+    if name == "doc_number":
+        return value == wanted.strip()
+    return normalise(wanted) in normalise(value) if wanted.strip() else True

@@ -20,7 +20,9 @@ from .answers.model import Answer
 from .answers.plugins import Generator, get_generator
 from .answers.run import AnswerStream, generate_answer, stream_answer
 from .config import Settings, load_settings, rerank_policy
-from .documents import Coverage, IndexedDocument
+from .bibliography import FORMATS as EXPORT_STYLES  # noqa: F401  (re-exported for the CLI)
+from .bibliography import export as export_citations
+from .documents import FACETS, Coverage, IndexedDocument, facet_fields, facet_value, matches_facet
 from .embedding import get_embedder
 from .errors import ConfigError, QueryError
 from .fusion import should_rerank
@@ -28,7 +30,7 @@ from .corpus import Corpus, read_corpus
 from .index import MANIFEST, IndexStatus, Progress, build_index, ensure_index, index_status, manifest_coverage
 from .passages import Chunk, Hit
 from .reranking import get_reranker
-from .retrieval import Retriever
+from .retrieval import Retriever, checked_date
 from .verdict import MatchVerdict, assess_match
 
 Log = Callable[[str], None]
@@ -45,6 +47,7 @@ class SearchResult:
     reranked: bool
     verdict: MatchVerdict
     notes: list[str] = field(default_factory=list)  # e.g. "the reranking model is not installed"
+    documents: dict[str, IndexedDocument] = field(default_factory=dict)  # the hits' documents
 
     def to_dict(self) -> dict:
         return {
@@ -54,8 +57,12 @@ class SearchResult:
             "good_match": self.verdict.good,
             "verdict": self.verdict.reason,
             "notes": list(self.notes),
-            "hits": [hit.to_dict() for hit in self.hits],
+            "hits": [{**hit.to_dict(), **self._facets(hit)} for hit in self.hits],
         }
+
+    def _facets(self, hit: Hit) -> dict:
+        document = self.documents.get(hit.doc_id)
+        return facet_fields(document) if document is not None else {}
 
 
 class Pipeline:
@@ -112,6 +119,7 @@ class Pipeline:
         date_from: str | None = None,
         date_to: str | None = None,
         rerank: bool | str | None = None,
+        facets: dict[str, str] | None = None,
     ) -> SearchResult:
         """The k best passages for a question, reranked when the policy says so."""
         k = k or self.settings.k
@@ -122,7 +130,7 @@ class Pipeline:
         except ValueError as error:
             raise QueryError(str(error)) from None
         wanted = max(k, self.settings.rerank_depth) if policy != "off" else k
-        ranking = self.retriever.rank(question, wanted, mode, list(doc_ids) if doc_ids else None, date_from, date_to)
+        ranking = self.retriever.rank(question, wanted, mode, list(doc_ids) if doc_ids else None, date_from, date_to, facets)
         hits, notes = ranking.hits, []
         reranked = False
         if should_rerank(policy, ranking.mode, ranking.leader_clear) and len(hits) > 1:
@@ -130,7 +138,8 @@ class Pipeline:
             reranked = reordered is not None
             hits = reordered if reordered is not None else hits
         hits = hits[:k]
-        return SearchResult(question.strip(), hits, ranking.mode, reranked, assess_match(hits), notes)
+        documents = {hit.doc_id: self.retriever.document(hit.doc_id) for hit in hits}
+        return SearchResult(question.strip(), hits, ranking.mode, reranked, assess_match(hits), notes, documents)
 
     def _rerank(self, question: str, hits: list[Hit], policy: str, notes: list[str]) -> list[Hit] | None:
         if self._reranker_missing and policy != "on":
@@ -148,6 +157,10 @@ class Pipeline:
             return None
         depth = self.settings.rerank_depth
         return reranker.rerank(question, hits[:depth], self.settings.rerank_weight) + hits[depth:]
+
+    def export(self, hits: Sequence[Hit], style: str) -> str:
+        """The hits' documents as Chicago notes, BibTeX or RIS (cwqa.bibliography), each once."""
+        return export_citations([self.document(hit.doc_id) for hit in hits], list(hits), style)
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -189,6 +202,26 @@ def build(settings: Settings, progress: Progress | None = None, log: Log = lambd
     path = build_index(settings, progress=progress, log=log)
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     return path, manifest_coverage(manifest)
+
+
+def filter_documents(documents, date_from: str | None = None, date_to: str | None = None, facets: dict | None = None) -> list:
+    """The documents whose date and facets match, as `search` filters them (for a chronology).
+
+    A value no document has is a one-line QueryError, as in search."""
+    date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
+    kept = list(documents)
+    for name, wanted in (facets or {}).items():
+        if name not in FACETS:
+            raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
+        matching = [d for d in kept if matches_facet(facet_value(d, name), str(wanted), name)]
+        if not matching:
+            raise QueryError(f"no document has {name.replace('_', ' ')} {str(wanted)!r}")
+        kept = matching
+    if date_from:
+        kept = [d for d in kept if d.date and d.date >= date_from]
+    if date_to:
+        kept = [d for d in kept if d.date and d.date[: len(date_to)] <= date_to]
+    return kept
 
 
 def read_documents(settings: Settings) -> Corpus:

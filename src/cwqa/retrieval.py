@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import MODES
 from .dense import dense_search
-from .documents import IndexedDocument
+from .documents import FACETS, IndexedDocument, facet_value, matches_facet
 from .errors import QueryError
 from .expansion import period_words
 from .fusion import fuse_convex, fuse_rrf, leader_is_clear, top_k
@@ -84,16 +84,48 @@ class Retriever:
         more = f" and {len(self.doc_ids) - 8} more" if len(self.doc_ids) > 8 else ""
         return f"known: {shown}{more}"
 
-    def allowed_positions(self, doc_ids=None, date_from: str | None = None, date_to: str | None = None):
+    def facet_documents(self, facets: dict[str, str] | None) -> list[int] | None:
+        """Indexes of the documents matching every facet asked for, or None when none is asked.
+
+        A value no document has is a one-line QueryError naming the facet and close values.
+        """
+        facets = {name: value for name, value in (facets or {}).items() if value not in (None, "")}
+        if not facets:
+            return None
+        chosen = set(range(len(self.documents)))
+        for name, wanted in facets.items():
+            if name not in FACETS:
+                raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
+            values = [facet_value(document, name) for document in self.documents]
+            found = {i for i, value in enumerate(values) if matches_facet(value, str(wanted), name)}
+            if not found:
+                raise QueryError(f"no document has {name.replace('_', ' ')} {str(wanted)!r} ({self._close(str(wanted), values)})")
+            chosen &= found
+        return sorted(chosen)
+
+    @staticmethod
+    def _close(wanted: str, values: list[str]) -> str:
+        import difflib
+
+        known = sorted({value for value in values if value})
+        close = difflib.get_close_matches(wanted, known, n=5, cutoff=0.4)
+        if close:
+            return "close: " + ", ".join(close)
+        return "known: " + (", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "") if known else "none recorded")
+
+    def allowed_positions(self, doc_ids=None, date_from: str | None = None, date_to: str | None = None, facets=None):
         """Positions of passages passing the filters, or None when nothing is filtered."""
         docs = self.resolve_docs(doc_ids)
         date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
-        if docs is None and not date_from and not date_to:
+        faceted = self.facet_documents(facets)
+        if docs is None and not date_from and not date_to and faceted is None:
             return None
         keep = np.ones(len(self.chunks), dtype=bool)
         if docs is not None:
             where = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
             keep &= np.isin(self._doc_of, [where[d] for d in docs])
+        if faceted is not None:
+            keep &= np.isin(self._doc_of, faceted)
         if date_from or date_to:
             # Dates are ISO strings, so string order is date order; undated passages are excluded.
             dates = self._dates
@@ -125,10 +157,11 @@ class Retriever:
         doc_ids: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        facets: dict[str, str] | None = None,
     ) -> list[Hit]:
         """The k best passages for a question, best first, each with its citation and both scores."""
         k = k or self.settings.k
-        return self.rank(question, k, mode, doc_ids, date_from, date_to).hits[:k]
+        return self.rank(question, k, mode, doc_ids, date_from, date_to, facets).hits[:k]
 
     def rank(
         self,
@@ -138,6 +171,7 @@ class Retriever:
         doc_ids: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        facets: dict[str, str] | None = None,
     ) -> Ranking:
         """The `depth` best passages and whether the leader is clear (dense and BM25 agree on it,
         or it is well ahead): what the rerank policy decides on."""
@@ -149,7 +183,7 @@ class Retriever:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         if depth < 1:
             raise QueryError(f"k must be at least 1, not {depth}")
-        allowed = self.allowed_positions(doc_ids, date_from, date_to)
+        allowed = self.allowed_positions(doc_ids, date_from, date_to, facets)
         # Rankers look deeper than k so the fused list can promote what both rank modestly.
         pool = max(50, 4 * depth)
         lexical_scores, query = self.score_question(question)
