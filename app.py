@@ -35,6 +35,14 @@ EXAMPLES = (
 MODE_LABELS = {"hybrid": "Hybrid", "dense": "Dense", "bm25": "BM25"}
 RERANK_LABELS = {"off": "Never", "auto": "When unsure", "on": "Always"}
 CARD_LIMIT = 20  # the Documents page shows a card per document up to this many
+FILTER_FIELDS = (
+    ("place", "Place", "Moscow"),
+    ("sender", "From", "Embassy in the Soviet Union, Thompson…"),
+    ("recipient", "To", "Department of State…"),
+    ("classification", "Classification", "Secret…"),
+    ("from", "Dated from", "YYYY, YYYY-MM or YYYY-MM-DD"),
+    ("to", "Dated to", "YYYY, YYYY-MM or YYYY-MM-DD"),
+)
 
 st.set_page_config(page_title="cwqa · Cold War diplomacy", page_icon="📜", layout="wide")
 
@@ -208,6 +216,9 @@ def search_controls(doc_ids: list[str], titles: dict[str, str], generators: list
             on_change=remember,
             args=("docs", "opt_docs"),
         )
+        with st.expander("Filters: place, sender, recipient, classification, dates"):
+            for name, label, hint in FILTER_FIELDS:
+                st.text_input(label, value=prefs.get(name, ""), placeholder=hint, key=f"opt_{name}", on_change=remember, args=(name, f"opt_{name}"))
         st.selectbox(
             "Answer generator",
             generators,
@@ -266,14 +277,20 @@ def passage_card(hit, terms, citation_name: str) -> None:
 
 def run_search(question: str, prefs: dict) -> dict:
     """Search, remembered per session so that clicking a widget does not redo the work."""
-    key = (str(PIPELINE.retriever.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"])
+    filters = {name: prefs.get(name, "") for name in pr.FILTERS}
+    key = (str(PIPELINE.retriever.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"],
+           tuple(sorted(filters.items())))
     cached = st.session_state.get("results")
     if cached and cached["key"] == key:
         return cached
     result = {"key": key, "hits": [], "verdict": None, "reranked": False, "error": ""}
     try:
         with st.spinner("Searching…" if prefs["rerank"] == "off" else "Searching (reranking may take a few seconds)…"):
-            found = PIPELINE.search(question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None, rerank=prefs["rerank"])
+            found = PIPELINE.search(
+                question, k=prefs["k"], mode=prefs["mode"], doc_ids=prefs["docs"] or None, rerank=prefs["rerank"],
+                date_from=filters["from"] or None, date_to=filters["to"] or None,
+                facets={name: value for name, value in filters.items() if name not in ("from", "to") and value},
+            )
     except CwqaError as error:
         result["error"] = pr.one_line(error)
         return result
@@ -427,6 +444,16 @@ def download_buttons(question: str, hits: list, prefs: dict, verdict, answer) ->
         on_click="ignore",
         key="download_json",
     )
+    # The documents cited, for a bibliography: Chicago notes, BibTeX and RIS (Zotero, EndNote).
+    for label, style, suffix, mime in (
+        ("Chicago", "chicago", "txt", "text/plain"),
+        ("BibTeX", "bibtex", "bib", "application/x-bibtex"),
+        ("RIS", "ris", "ris", "application/x-research-info-systems"),
+    ):
+        row.download_button(
+            label, PIPELINE.export(hits, style), file_name=pr.export_name(question, suffix), mime=mime,
+            icon=":material/format_quote:", on_click="ignore", key=f"download_{style}",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

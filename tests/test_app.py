@@ -123,7 +123,7 @@ def test_asking_shows_ranked_cited_passages_and_puts_the_question_in_the_url(app
     assert app.query_params["q"] == NSC and app.query_params["mode"] == "hybrid"
     assert '<mark class="cwqa-term">' in html(app)  # the question's words are highlighted
     assert len([link for link in app.get("page_link") if link.value == "Open in document"]) == 5
-    assert {button.label for button in app.get("download_button")} == {"Markdown", "JSON"}
+    assert {button.label for button in app.get("download_button")} == {"Markdown", "JSON", "Chicago", "BibTeX", "RIS"}
 
 
 def test_a_shared_result_url_shows_the_same_results_on_load(app):
@@ -341,3 +341,14 @@ def test_an_unreadable_corpus_shows_one_clear_error_and_the_pages_still_render(t
     assert not at.exception
     assert any("could not be opened" in plain(error) and "tiny.meta.json: field 'title' is missing" in plain(error) for error in at.error)
     assert any("unavailable until the index opens" in info.value for info in at.info)
+
+
+def test_sidebar_filters_narrow_the_search_and_a_bad_value_is_one_clear_error(app):
+    app.query_params["place"] = "Washington"
+    ask(app.run(), NSC)
+    assert not app.exception
+    assert citations(app) and all(c.startswith("NSC 5607") for c in citations(app))
+    assert app.query_params["place"] == "Washington"  # the filter travels with the link
+    app.text_input(key="opt_place").set_value("Moskow").run()
+    ask(app, NSC)
+    assert any("no document has place 'Moskow'" in plain(error) and "Moscow" in plain(error) for error in app.error)

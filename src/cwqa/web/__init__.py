@@ -16,14 +16,14 @@ from .html import (
     query_terms,
 )
 from .shared import SharedIndex, settings_key
-from .urlstate import K_CHOICES, read_prefs, url_params
+from .urlstate import FILTERS, K_CHOICES, read_prefs, url_params
 from .views import (
     answer_view, chunk_where, coverage_rows, describe_build, document_rows, generator_choices, one_line,
     paragraph_context, report_tables, row_matches, section_subtitle, source_span,
 )
 
 __all__ = [
-    "K_CHOICES", "SCROLL_SCRIPT", "STYLE", "SharedIndex", "answer_html", "answer_view", "chunk_where", "context_html",
+    "FILTERS", "K_CHOICES", "SCROLL_SCRIPT", "STYLE", "SharedIndex", "answer_html", "answer_view", "chunk_where", "context_html",
     "coverage_rows", "describe_build", "document_html", "document_rows", "escape_html", "escape_markdown",
     "export_name", "generator_choices", "highlight_html", "is_strong", "metadata_html", "one_line",
     "paragraph_context", "paragraph_html", "query_terms", "read_prefs", "report_tables", "results_json",

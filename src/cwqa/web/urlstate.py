@@ -7,6 +7,8 @@ from typing import Sequence
 from ..config import MODES, rerank_policy
 
 K_CHOICES = (1, 20)  # the sidebar slider's range
+# Filters the sidebar offers and the address bar carries: the documents' facets and a date range.
+FILTERS = ("place", "sender", "recipient", "classification", "from", "to")
 
 
 def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Sequence[str]) -> dict:
@@ -42,6 +44,8 @@ def read_prefs(params: dict, settings, doc_ids: Sequence[str], generators: Seque
         prefs["rerank"] = rerank_policy(single("rerank")) if single("rerank") is not None else prefs["rerank"]
     except ValueError:
         pass
+    for name in FILTERS:  # kept as typed: a bad value is reported by the search, not dropped here
+        prefs[name] = str(single(name) or "").strip()[:200]
     return prefs
 
 
@@ -54,4 +58,7 @@ def url_params(question: str, prefs: dict) -> dict:
     if prefs.get("gen") and prefs["gen"] != "none":
         params["gen"] = prefs["gen"]
     params["rerank"] = prefs.get("rerank", "off")
+    for name in FILTERS:
+        if prefs.get(name):
+            params[name] = prefs[name]
     return params
