@@ -15,6 +15,9 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+# Every flow opens a real index with the real model (built once for the module).
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 KENNAN = "Which places did Kennan expect the USSR to press for first?"

@@ -258,7 +258,8 @@ def test_export_name_is_a_safe_slug():
 def test_prefs_come_from_the_url_and_bad_values_fall_back_to_settings():
     settings = Settings()
     prefs = pr.read_prefs({"k": "8", "mode": "bm25", "docs": "nsc-5607,nope", "gen": "x", "rerank": "1"}, settings, ["nsc-5607"], ["none"])
-    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none", "rerank": "on"}
+    no_filters = {name: "" for name in pr.FILTERS}
+    assert prefs == {"k": 8, "mode": "bm25", "docs": ["nsc-5607"], "gen": "none", "rerank": "on", **no_filters}
     prefs = pr.read_prefs({"k": "lots", "mode": "magic", "rerank": "maybe"}, settings, [], ["none"])
     assert prefs["k"] == settings.k and prefs["mode"] == settings.mode and prefs["rerank"] == settings.rerank == "off"
     assert pr.read_prefs({"k": "999"}, settings, [], ["none"])["k"] == pr.K_CHOICES[1]
@@ -266,8 +267,10 @@ def test_prefs_come_from_the_url_and_bad_values_fall_back_to_settings():
 
 @pytest.mark.parametrize("policy", ["off", "auto", "on"])
 def test_url_params_round_trip_through_read_prefs(policy):
-    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive", "rerank": policy}
+    filters = {name: "" for name in pr.FILTERS} | {"place": "Moscow", "from": "1961-03"}
+    prefs = {"k": 7, "mode": "dense", "docs": ["a", "b"], "gen": "extractive", "rerank": policy, **filters}
     params = pr.url_params("why?", prefs)
+    assert params["place"] == "Moscow" and params["from"] == "1961-03" and "sender" not in params
     assert params["q"] == "why?"
     # A link may leave the policy out only when it is the default: reopened, it must search the same way.
     assert "rerank" in params or policy == Settings().rerank, f"a link for rerank={policy!r} reopens with {Settings().rerank!r}"
