@@ -8,8 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..index import IndexStatus, index_status
-from ..pipeline import open_pipeline
+from ..pipeline import IndexStatus, open_pipeline
+from ..pipeline import status as index_status
 from .views import one_line
 
 
