@@ -40,6 +40,8 @@ CONFIGS: dict[str, tuple[str, str, dict]] = {
     "dense-weight-0.6": ("hybrid", "off", {"dense_weight": 0.6}),
     "dense-weight-0.7": ("hybrid", "off", {"dense_weight": 0.7}),
     "rrf": ("hybrid", "off", {"fusion": "rrf"}),
+    "neighbours-0.2": ("hybrid", "off", {"neighbour_weight": 0.2}),
+    "neighbours-0.4": ("hybrid", "off", {"neighbour_weight": 0.4}),
     "auto-rerank": ("hybrid", "auto", {}),
     "always-rerank": ("hybrid", "on", {}),
 }

@@ -129,3 +129,15 @@ def test_top_k_respects_the_allowed_positions():
     scores = np.array([0.1, 0.9, 0.5, 0.7])
     assert [p for p, _ in top_k(scores, 2)] == [1, 3]
     assert [p for p, _ in top_k(scores, 2, allowed=np.array([0, 2]))] == [2, 0]
+
+
+def test_reading_passages_with_their_neighbours_only_adds_to_scores(retriever):
+    from cwqa.retrieval import Retriever
+
+    question = "What should the United States do about the Soviet threat?"
+    plain = {h.chunk_id: h.score for h in retriever.search(question, k=20)}
+    boosted = Retriever(retriever.loaded, retriever.embedder, retriever.settings.replace(neighbour_weight=0.5))
+    hits = boosted.search(question, k=20)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(h.score >= plain[h.chunk_id] - 1e-9 for h in hits if h.chunk_id in plain)
+    assert any(h.score > plain.get(h.chunk_id, 0.0) + 1e-6 for h in hits)  # some passage had a scoring neighbour

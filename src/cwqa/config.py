@@ -38,6 +38,7 @@ class Settings:
     fusion: str = "convex"  # "convex" (weighted min-max normalised scores) or "rrf"
     dense_weight: float = 0.5  # share of the dense score in hybrid fusion (BM25 gets the rest)
     rrf_k: int = 60
+    neighbour_weight: float = 0.0  # hybrid: a passage gains this share of its best neighbour's fused score (README: tried)
     expand: bool = True  # add period words for modern terms ("deterrence" -> "retaliation"; cwqa.expansion)
     # Reranking of the first hits by a small language model (cwqa.reranking): "auto" reranks a
     # hybrid search only when its leader is unclear (see fusion.should_rerank); "on" always;

@@ -205,6 +205,8 @@ class Retriever:
         else:
             weight = self.settings.dense_weight
             ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[None, 0.0])
+        if self.settings.neighbour_weight and mode == "hybrid":
+            ranked = self._with_neighbours(ranked, self.settings.neighbour_weight)
         hits = [
             Hit(
                 rank=rank,
@@ -218,6 +220,18 @@ class Retriever:
         ]
         clear = leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin)
         return Ranking(hits, clear, mode)
+
+    def _with_neighbours(self, ranked: list[tuple[int, float]], weight: float) -> list[tuple[int, float]]:
+        """A passage read with its neighbours: it gains `weight` of the better of the fused scores
+        of the passages just before and after it in its document (an answer often spans two)."""
+        scores = dict(ranked)
+        doc_of = self._doc_of
+        boosted = []
+        for position, score in ranked:
+            near = [scores.get(n, 0.0) for n in (position - 1, position + 1)
+                    if 0 <= n < len(doc_of) and doc_of[n] == doc_of[position]]
+            boosted.append((position, score + weight * max(near, default=0.0)))
+        return sorted(boosted, key=lambda pair: (-pair[1], pair[0]))
 
     def score_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores of every passage and the question's vector, with the period words of its
