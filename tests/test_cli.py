@@ -114,4 +114,4 @@ def test_docs_sorted_by_date_and_filtered_is_a_chronology(cli_args, capsys):
     assert main([*cli_args, "docs", "--json", "--from", "1950"]) == 0
     assert [d["id"] for d in json.loads(capsys.readouterr().out)["documents"]] == ["nsc-5607"]
     assert main([*cli_args, "docs", "--place", "Ottawa"]) == 2
-    assert "no document has place 'Ottawa'" in capsys.readouterr().err
+    assert "no document has place 'Ottawa' (" in capsys.readouterr().err

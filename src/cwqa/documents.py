@@ -7,10 +7,13 @@ metadata, or skipped with a reason. Nothing is lost without the user being told.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
+from .errors import QueryError
 from .text import WORD, normalise
 
 
@@ -339,3 +342,35 @@ def matches_facet(value: str, wanted: str, name: str) -> bool:
     if name == "doc_number":
         return value == wanted.strip()
     return normalise(wanted) in normalise(value) if wanted.strip() else True
+
+
+def close_values(wanted: str, values: Sequence[str], limit: int = 8) -> str:
+    """What to suggest for a value nothing matched: the close ones, else a few that exist."""
+    known = sorted({value for value in values if value})
+    close = difflib.get_close_matches(wanted, known, n=5, cutoff=0.4)
+    if close:
+        return "close: " + ", ".join(close)
+    if not known:
+        return "none recorded"
+    more = f" and {len(known) - limit} more" if len(known) > limit else ""
+    return "known: " + ", ".join(known[:limit]) + more
+
+
+def matching_documents(documents: Sequence[Document | IndexedDocument], facets: dict | None) -> list[int] | None:
+    """Positions of the documents matching every facet asked for; None when none is asked.
+
+    An unknown facet, or a value no document has, is a one-line QueryError naming close values.
+    """
+    facets = {name: str(value) for name, value in (facets or {}).items() if value not in (None, "")}
+    if not facets:
+        return None
+    chosen = set(range(len(documents)))
+    for name, wanted in facets.items():
+        if name not in FACETS:
+            raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
+        values = [facet_value(document, name) for document in documents]
+        found = {i for i, value in enumerate(values) if matches_facet(value, wanted, name)}
+        if not found:
+            raise QueryError(f"no document has {name.replace('_', ' ')} {wanted!r} ({close_values(wanted, values)})")
+        chosen &= found
+    return sorted(chosen)

@@ -22,7 +22,7 @@ from .answers.run import AnswerStream, generate_answer, stream_answer
 from .config import Settings, load_settings, rerank_policy
 from .bibliography import FORMATS as EXPORT_STYLES  # noqa: F401  (re-exported for the CLI)
 from .bibliography import export as export_citations
-from .documents import FACETS, Coverage, IndexedDocument, facet_fields, facet_value, matches_facet
+from .documents import FACETS, Coverage, IndexedDocument, facet_fields, matching_documents  # noqa: F401  (FACETS: for the CLI)
 from .embedding import get_embedder
 from .errors import ConfigError, QueryError
 from .fusion import should_rerank
@@ -209,14 +209,8 @@ def filter_documents(documents, date_from: str | None = None, date_to: str | Non
 
     A value no document has is a one-line QueryError, as in search."""
     date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
-    kept = list(documents)
-    for name, wanted in (facets or {}).items():
-        if name not in FACETS:
-            raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
-        matching = [d for d in kept if matches_facet(facet_value(d, name), str(wanted), name)]
-        if not matching:
-            raise QueryError(f"no document has {name.replace('_', ' ')} {str(wanted)!r}")
-        kept = matching
+    chosen = matching_documents(documents, facets)
+    kept = list(documents) if chosen is None else [documents[i] for i in chosen]
     if date_from:
         kept = [d for d in kept if d.date and d.date >= date_from]
     if date_to:

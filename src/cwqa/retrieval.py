@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import MODES
 from .dense import dense_search
-from .documents import FACETS, IndexedDocument, facet_value, matches_facet
+from .documents import IndexedDocument, close_values, matching_documents
 from .errors import QueryError
 from .expansion import period_words
 from .fusion import fuse_convex, fuse_rrf, leader_is_clear, top_k
@@ -69,55 +69,15 @@ class Retriever:
                 # A printed document number ("41"): every indexed document with that number.
                 matches = [d.id for d in self.documents if d.number == int(wanted)]
             if not matches:
-                raise QueryError(f"unknown document {wanted!r} ({self._known_hint(wanted)})")
+                raise QueryError(f"unknown document {wanted!r} ({close_values(wanted, self.doc_ids)})")
             chosen.extend(matches)
         return chosen
-
-    def _known_hint(self, wanted: str) -> str:
-        """A short list of what exists, close matches first: never thousands of ids."""
-        import difflib
-
-        close = difflib.get_close_matches(wanted, self.doc_ids, n=5, cutoff=0.5)
-        if close:
-            return "did you mean " + ", ".join(close) + "?"
-        shown = ", ".join(self.doc_ids[:8])
-        more = f" and {len(self.doc_ids) - 8} more" if len(self.doc_ids) > 8 else ""
-        return f"known: {shown}{more}"
-
-    def facet_documents(self, facets: dict[str, str] | None) -> list[int] | None:
-        """Indexes of the documents matching every facet asked for, or None when none is asked.
-
-        A value no document has is a one-line QueryError naming the facet and close values.
-        """
-        facets = {name: value for name, value in (facets or {}).items() if value not in (None, "")}
-        if not facets:
-            return None
-        chosen = set(range(len(self.documents)))
-        for name, wanted in facets.items():
-            if name not in FACETS:
-                raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
-            values = [facet_value(document, name) for document in self.documents]
-            found = {i for i, value in enumerate(values) if matches_facet(value, str(wanted), name)}
-            if not found:
-                raise QueryError(f"no document has {name.replace('_', ' ')} {str(wanted)!r} ({self._close(str(wanted), values)})")
-            chosen &= found
-        return sorted(chosen)
-
-    @staticmethod
-    def _close(wanted: str, values: list[str]) -> str:
-        import difflib
-
-        known = sorted({value for value in values if value})
-        close = difflib.get_close_matches(wanted, known, n=5, cutoff=0.4)
-        if close:
-            return "close: " + ", ".join(close)
-        return "known: " + (", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "") if known else "none recorded")
 
     def allowed_positions(self, doc_ids=None, date_from: str | None = None, date_to: str | None = None, facets=None):
         """Positions of passages passing the filters, or None when nothing is filtered."""
         docs = self.resolve_docs(doc_ids)
         date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
-        faceted = self.facet_documents(facets)
+        faceted = matching_documents(self.documents, facets)
         if docs is None and not date_from and not date_to and faceted is None:
             return None
         keep = np.ones(len(self.chunks), dtype=bool)
@@ -280,7 +240,7 @@ class Retriever:
         try:
             return self._documents[doc_id]
         except KeyError:
-            raise QueryError(f"unknown document {doc_id!r} ({self._known_hint(doc_id)})") from None
+            raise QueryError(f"unknown document {doc_id!r} ({close_values(doc_id, self.doc_ids)})") from None
 
 
 _DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
