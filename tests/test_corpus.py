@@ -263,3 +263,13 @@ def test_duplicate_document_ids_are_refused(corpus_copy):
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(CorpusError, match="document id 'long-telegram' is already used"):
         load_corpus(corpus_copy)
+
+
+def test_utf16_text_is_refused_by_name_and_a_utf8_byte_order_mark_is_harmless(corpus_copy):
+    (corpus_copy / "memo.txt").write_bytes("Memo\n\nThe talks resumed.\n".encode("utf-16"))
+    with pytest.raises(CorpusError, match=r"memo\.txt: UTF-16 text; save it as UTF-8"):
+        load_corpus(corpus_copy)
+    (corpus_copy / "memo.txt").write_bytes("\ufeffMemo\n\nThe talks resumed in Geneva.\n".encode("utf-8"))
+    reading = read_text_file(corpus_copy / "memo.txt")
+    assert reading.documents[0].title == "Memo" and reading.coverage.lost_words == 0
+    assert any("Geneva" in p.text for p in reading.documents[0].paragraphs)

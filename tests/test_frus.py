@@ -304,3 +304,14 @@ def test_a_file_without_documents_or_not_tei_is_refused(tmp_path):
     other.write_text("<rss><channel/></rss>", encoding="utf-8")
     with pytest.raises(CorpusError, match="not a TEI file"):
         read_volume(other)
+
+
+def test_a_tei_file_with_a_utf8_byte_order_mark_reads_as_without(tmp_path):
+    from cwqa.readers.tei import read_volume as read
+
+    source = Path(__file__).parent / "data" / "frus1946v06-d475.xml"
+    marked = tmp_path / "frus1946v06-d475.xml"
+    marked.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    plain, with_mark = read(source), read(marked)
+    assert [p.text for d in with_mark.documents for p in d.paragraphs] == [p.text for d in plain.documents for p in d.paragraphs]
+    assert with_mark.coverage.lost_words == 0

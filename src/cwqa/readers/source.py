@@ -15,6 +15,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 def read_source_text(path: Path) -> str:
     """A corpus file's text; binary, not UTF-8 or empty gives a CorpusError naming the file."""
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise CorpusError(f"{path}: UTF-16 text; save it as UTF-8")
     nul = data.find(b"\x00", 0, 65536)
     if nul != -1:
         raise CorpusError(f"{path}: not a text file (a NUL byte at byte {nul}; is it binary?)")
@@ -22,6 +24,10 @@ def read_source_text(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise CorpusError(f"{path}: not UTF-8 (byte {error.start}: {data[error.start:error.start + 1]!r})")
+    if text.startswith("\ufeff") and not text[1:].lstrip().startswith("<"):
+        # A UTF-8 byte-order mark is no word: blanked, not removed, so offsets still point into the
+        # file. XML keeps it: the XML parser reads it as the mark it is.
+        text = " " + text[1:]
     if not text.strip():
         raise CorpusError(f"{path}: the file is empty")
     sample = text[:65536]
