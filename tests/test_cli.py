@@ -87,7 +87,7 @@ def test_errors_are_one_line_on_stderr_with_non_zero_exit(cli_args, capsys, argv
 
 
 def test_bad_corpus_file_from_the_real_command_gives_no_traceback(tmp_path, corpus_copy):
-    (corpus_copy / "000_c4af6ddfc8abae36.txt").write_bytes(b"\xff\xfe bad bytes")
+    (corpus_copy / "000_c4af6ddfc8abae36.txt").write_bytes(b"Kennan \xff\xfe bad bytes")
     result = subprocess.run(
         [sys.executable, "-m", "cwqa.cli", "--corpus", str(corpus_copy), "--index", str(tmp_path / "index"), "index"],
         capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300,
