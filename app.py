@@ -278,7 +278,7 @@ def passage_card(hit, terms, citation_name: str) -> None:
 def run_search(question: str, prefs: dict) -> dict:
     """Search, remembered per session so that clicking a widget does not redo the work."""
     filters = {name: prefs.get(name, "") for name in pr.FILTERS}
-    key = (str(PIPELINE.retriever.loaded.path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"],
+    key = (str(PIPELINE.build_path), question, prefs["k"], prefs["mode"], tuple(prefs["docs"]), prefs["rerank"],
            tuple(sorted(filters.items())))
     cached = st.session_state.get("results")
     if cached and cached["key"] == key:
@@ -503,7 +503,7 @@ def _document_rows(build: str) -> list[dict]:
 
 def document_table() -> list[dict]:
     """The documents table, computed once per index build (not on every rerun)."""
-    return _document_rows(str(PIPELINE.retriever.loaded.path))
+    return _document_rows(str(PIPELINE.build_path))
 
 
 def documents_page() -> None:

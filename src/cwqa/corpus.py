@@ -32,12 +32,8 @@ def read_text_file(path: Path) -> Reading:
         meta, guessed = plain.guess_metadata(path, text)
     reading = plain.read_text_document(path, text, meta)
     if guessed:
-        reading = Reading(reading.documents, _with_guesses(reading.coverage, guessed))
+        reading = Reading(reading.documents, replace(reading.coverage, guessed=guessed))
     return reading
-
-
-def _with_guesses(coverage: Coverage, guessed: tuple[str, ...]) -> Coverage:
-    return replace(coverage, guessed=guessed)
 
 
 READERS: dict[str, Reader] = {".txt": read_text_file, ".xml": tei.read_volume}

@@ -356,10 +356,19 @@ def close_values(wanted: str, values: Sequence[str], limit: int = 8) -> str:
     return "known: " + ", ".join(known[:limit]) + more
 
 
-def matching_documents(documents: Sequence[Document | IndexedDocument], facets: dict | None) -> list[int] | None:
+def facet_table(documents: Sequence[Document | IndexedDocument]) -> dict[str, list[str]]:
+    """Every facet's value for each document, in document order: computed once, matched often."""
+    return {name: [facet_value(document, name) for document in documents] for name in FACETS}
+
+
+def matching_documents(
+    documents: Sequence[Document | IndexedDocument], facets: dict | None, table: dict[str, list[str]] | None = None
+) -> list[int] | None:
     """Positions of the documents matching every facet asked for; None when none is asked.
 
-    An unknown facet, or a value no document has, is a one-line QueryError naming close values.
+    `table` is `facet_table(documents)` when the caller keeps one (the retriever does, so a search
+    does not read every document's metadata again). An unknown facet, or a value no document has,
+    is a one-line QueryError naming close values.
     """
     facets = {name: str(value) for name, value in (facets or {}).items() if value not in (None, "")}
     if not facets:
@@ -368,7 +377,7 @@ def matching_documents(documents: Sequence[Document | IndexedDocument], facets: 
     for name, wanted in facets.items():
         if name not in FACETS:
             raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
-        values = [facet_value(document, name) for document in documents]
+        values = table[name] if table is not None else [facet_value(document, name) for document in documents]
         found = {i for i, value in enumerate(values) if matches_facet(value, wanted, name)}
         if not found:
             raise QueryError(f"no document has {name.replace('_', ' ')} {wanted!r} ({close_values(wanted, values)})")

@@ -89,6 +89,11 @@ class Pipeline:
         return self.retriever.loaded.manifest
 
     @property
+    def build_path(self) -> Path:
+        """The folder of the index build in use."""
+        return self.retriever.loaded.path
+
+    @property
     def coverage(self) -> list[Coverage]:
         """Where every word of each corpus file went, as recorded by the build in use."""
         return manifest_coverage(self.manifest)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import MODES
 from .dense import dense_search
-from .documents import IndexedDocument, close_values, matching_documents
+from .documents import IndexedDocument, close_values, facet_table, matching_documents
 from .errors import QueryError
 from .expansion import period_words
 from .fusion import fuse_convex, fuse_rrf, leader_is_clear, top_k
@@ -48,8 +48,9 @@ class Retriever:
         self._positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
         # Filter arrays, built once at load: a filtered search then costs vector operations, not
         # a Python loop over every passage.
-        where = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-        self._doc_of = np.array([where.get(c.doc_id, -1) for c in self.chunks], dtype=np.int64)
+        self._doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        self._doc_of = np.array([self._doc_index.get(c.doc_id, -1) for c in self.chunks], dtype=np.int64)
+        self._facets = facet_table(self.documents)
         self._dates = np.array([c.date or "" for c in self.chunks])
         self._by_doc: dict[str, list[int]] = {}
         for position, chunk in enumerate(self.chunks):
@@ -77,13 +78,12 @@ class Retriever:
         """Positions of passages passing the filters, or None when nothing is filtered."""
         docs = self.resolve_docs(doc_ids)
         date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
-        faceted = matching_documents(self.documents, facets)
+        faceted = matching_documents(self.documents, facets, self._facets)
         if docs is None and not date_from and not date_to and faceted is None:
             return None
         keep = np.ones(len(self.chunks), dtype=bool)
         if docs is not None:
-            where = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-            keep &= np.isin(self._doc_of, [where[d] for d in docs])
+            keep &= np.isin(self._doc_of, [self._doc_index[d] for d in docs])
         if faceted is not None:
             keep &= np.isin(self._doc_of, faceted)
         if date_from or date_to:

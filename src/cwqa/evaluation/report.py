@@ -56,7 +56,7 @@ def build_report(
                 for name, value in dataclasses.asdict(settings).items()
                 if name != "generator_options"
             },
-            "index_build": str(getattr(getattr(getattr(pipeline, "retriever", None), "loaded", None), "path", "")),
+            "index_build": str(getattr(pipeline, "build_path", "")),
             "default_system": default,
             "index_chunks": manifest.get("chunks", len(getattr(pipeline, "chunks", []))),
             "dense_index": manifest.get("dense_index", ""),
