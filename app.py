@@ -490,10 +490,35 @@ def document_view(doc_id: str, chunk_id: str | None) -> None:
                 if span is not None:
                     st.code(span, language=None, wrap_lines=True)
     terms = pr.query_terms(str((st.session_state.get("last_params") or {}).get("q", "")))
-    st.html(pr.document_html(document, chunks, cited.id if cited else None, terms))
+    entries = pr.document_entries(document, entry_table())
+    if any(entries.values()):
+        # As history.state.gov does: the persons and abbreviations it mentions beside the text.
+        text, side = st.columns([3, 1], gap="medium")
+        mentions_panel(entries, side)
+    else:
+        text = st.container()
+    text.html(pr.document_html(document, chunks, cited.id if cited else None, terms))
     if cited is not None:
         # Our own fixed script (no document text in it): scroll the cited paragraph into view.
         st.html(pr.SCROLL_SCRIPT, unsafe_allow_javascript=True)
+
+
+def mentions_panel(entries: dict, where) -> None:
+    """The document's persons and terms, each with its List of Persons / Abbreviations entry."""
+    for kind, heading in (("persons", "Persons"), ("terms", "Abbreviations and terms")):
+        if entries[kind]:
+            where.markdown(f"**{heading}** ({len(entries[kind])})")
+            where.html(pr.entries_html(entries[kind], kind))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _entry_table(build: str) -> dict:
+    return pr.entry_table(PIPELINE.documents, PIPELINE.chunks)
+
+
+def entry_table() -> dict:
+    """The indexed persons and terms entries, looked up once per index build."""
+    return _entry_table(str(PIPELINE.build_path))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

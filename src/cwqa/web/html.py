@@ -154,6 +154,8 @@ mark.cwqa-span { background: #ffd24d; color: #1f1f1f; padding: .05em .1em; borde
 .cwqa-answer { line-height: 1.6; white-space: pre-wrap; }
 .cwqa-unsupported { text-decoration: underline wavy #d9480f; text-underline-offset: 3px; }
 .cwqa-answer sup { font-size: .72em; opacity: .8; }
+.cwqa-entries { padding-left: 1rem; margin: .2rem 0 .8rem 0; font-size: .86rem; line-height: 1.4; }
+.cwqa-entries li { margin: .15rem 0; }
 </style>"""
 
 
