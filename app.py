@@ -491,9 +491,12 @@ def document_view(doc_id: str, chunk_id: str | None) -> None:
                     st.code(span, language=None, wrap_lines=True)
     terms = pr.query_terms(str((st.session_state.get("last_params") or {}).get("q", "")))
     entries = pr.document_entries(document, entry_table())
-    if any(entries.values()):
-        # As history.state.gov does: the persons and abbreviations it mentions beside the text.
+    links = pr.reference_links(document, reference_catalogue(), chunks, {d.id: d for d in PIPELINE.documents})
+    if any(entries.values()) or links:
+        # As history.state.gov does: the persons and abbreviations it mentions beside the text,
+        # and its cross-references as links.
         text, side = st.columns([3, 1], gap="medium")
+        references_panel(links, side)
         mentions_panel(entries, side)
     else:
         text = st.container()
@@ -509,6 +512,30 @@ def mentions_panel(entries: dict, where) -> None:
         if entries[kind]:
             where.markdown(f"**{heading}** ({len(entries[kind])})")
             where.html(pr.entries_html(entries[kind], kind))
+
+
+def references_panel(links: list, where) -> None:
+    """The document's cross-references: a link to each indexed one, the others said to be not indexed."""
+    if not links:
+        return
+    where.markdown(f"**Cross-references** ({len(links)})")
+    for n, link in enumerate(links):
+        if link.doc_id:
+            where.page_link(
+                DOCUMENTS_PAGE, label=pr.escape_markdown(pr.link_label(link)), icon=":material/link:",
+                query_params=link.params, help=pr.escape_markdown(link.text) or None,
+            )
+    where.html(pr.unresolved_html(links))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reference_catalogue(build: str):
+    return pr.reference_catalogue(PIPELINE.documents)
+
+
+def reference_catalogue():
+    """The indexed documents by volume, number and pages, for resolving cross-references."""
+    return _reference_catalogue(str(PIPELINE.build_path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

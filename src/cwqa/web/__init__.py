@@ -15,9 +15,10 @@ from .html import (
     SCROLL_SCRIPT, STYLE, answer_html, context_html, document_html, highlight_html, metadata_html, paragraph_html,
     query_terms,
 )
+from .links import link_label, reference_catalogue, reference_links, unresolved_html
 from .mentions import document_entries, entries_html, entry_table
 from .shared import SharedIndex, settings_key
-from .urlstate import FILTERS, K_CHOICES, read_prefs, url_params
+from .urlstate import FILTERS, K_CHOICES, document_href, document_params, read_prefs, url_params
 from .views import (
     answer_view, chunk_where, coverage_rows, describe_build, document_rows, generator_choices, one_line,
     paragraph_context, report_tables, row_matches, section_subtitle, source_span,
@@ -25,8 +26,8 @@ from .views import (
 
 __all__ = [
     "FILTERS", "K_CHOICES", "SCROLL_SCRIPT", "STYLE", "SharedIndex", "answer_html", "answer_view", "chunk_where", "context_html",
-    "coverage_rows", "describe_build", "document_entries", "document_html", "document_rows", "escape_html", "escape_markdown",
-    "entries_html", "entry_table", "export_name", "generator_choices", "highlight_html", "is_strong", "metadata_html", "one_line",
-    "paragraph_context", "paragraph_html", "query_terms", "read_prefs", "report_tables", "results_json",
-    "results_markdown", "row_matches", "safe_url", "section_subtitle", "settings_key", "source_span", "url_params",
+    "coverage_rows", "describe_build", "document_entries", "document_href", "document_html", "document_params", "document_rows", "escape_html", "escape_markdown",
+    "entries_html", "entry_table", "export_name", "generator_choices", "highlight_html", "is_strong", "link_label", "metadata_html", "one_line",
+    "paragraph_context", "paragraph_html", "query_terms", "read_prefs", "reference_catalogue", "reference_links", "report_tables", "results_json",
+    "results_markdown", "row_matches", "safe_url", "section_subtitle", "settings_key", "source_span", "unresolved_html", "url_params",
 ]

@@ -62,3 +62,16 @@ def url_params(question: str, prefs: dict) -> dict:
         if prefs.get(name):
             params[name] = prefs[name]
     return params
+
+
+def document_params(doc_id: str, chunk_id: str | None = None) -> dict:
+    """Query parameters that open a document in the document view (at a passage, if given)."""
+    return {"doc": doc_id, **({"p": chunk_id} if chunk_id else {})}
+
+
+def document_href(doc_id: str, chunk_id: str | None = None, page_path: str = "documents") -> str:
+    """A relative link to a document view ('documents?doc=…'), for places that take an address
+    rather than a page (a chart's points). Relative, so it works under any server base path."""
+    from urllib.parse import urlencode
+
+    return f"{page_path}?{urlencode(document_params(doc_id, chunk_id))}"
