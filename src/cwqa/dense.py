@@ -55,15 +55,19 @@ def read_dense_index(path: Path):
     return faiss.read_index(str(path))
 
 
-def dense_search(index, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """Top (position, cosine) pairs for a query vector, optionally among `allowed` positions only."""
+def dense_search(index, query_vector: np.ndarray, depth: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """Top (position, cosine) pairs for a query vector, optionally only where `mask` (a boolean
+    array over all positions) is true."""
     import faiss
 
     params = None
-    if allowed is not None:
-        if len(allowed) == 0:
+    if mask is not None:
+        if not mask.any():
             return []
-        selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        # A bitmap costs n/8 bytes made in one call; FAISS's batch selector would hash every
+        # allowed id on every query.
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
         if isinstance(index, faiss.IndexHNSWFlat):
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, depth))
         else:

@@ -5,7 +5,8 @@ Layout of the index folder (default `index/`):
     CURRENT                 name of the build in use (replaced atomically)
     build-<time>-<pid>-<random>/  one complete build:
         manifest.json       how it was built: settings, model, corpus file hashes, file checksums
-        chunks.jsonl        the passages, one JSON object a line, in index order
+        chunks.jsonl        the passages, one JSON object a line, in index order, with the
+                            arrays that read them one at a time (cwqa.chunkstore)
         documents.json      document metadata (title, date, source, ...)
         embeddings.npy      unit vectors, float32, one row per passage
         sentences.npy       unit vectors of each passage's sentences, float32
@@ -22,7 +23,6 @@ settings makes the index stale; a file whose checksum differs makes it corrupt. 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -36,8 +36,9 @@ from typing import Callable
 import numpy as np
 
 from .chunking import chunk_documents
+from .chunkstore import CHUNKS, ChunkStore, write_chunks  # CHUNKS: named for tests and tools
 from .config import VERSION as __version__, Settings
-from .corpus import corpus_fingerprint, read_corpus
+from .corpus import corpus_fingerprint, file_sha256, read_corpus
 from .dense import read_dense_index, write_dense_index
 from .documents import Coverage, IndexedDocument
 from .embedding import get_embedder
@@ -48,10 +49,9 @@ from .text import split_sentences
 from .vectors import clear_checkpoints
 from .vectors import embed as embed_resumably
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: passages read on demand (chunkstore), sampled checksums of large files
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 EMBEDDINGS = "embeddings.npy"
 SENTENCES = "sentences.npy"
@@ -89,7 +89,7 @@ class LoadedIndex:
 
     path: Path
     manifest: dict
-    chunks: list[Chunk]
+    chunks: ChunkStore  # a Sequence[Chunk], decoded on demand
     documents: list[IndexedDocument]
     embeddings: np.ndarray
     sentences: np.ndarray
@@ -133,7 +133,7 @@ def _checksum_problems(build: Path, manifest: dict) -> list[str]:
         path = build / name
         if not path.exists():
             problems.append(f"{path} is missing")
-        elif _sha256(path) != expected:
+        elif _checksum(path) != expected:
             problems.append(f"{path} does not match its checksum")
     if not manifest.get("files"):
         problems.append(f"{build / MANIFEST} lists no files")
@@ -161,12 +161,24 @@ def _stale_reasons(manifest: dict, settings: Settings) -> list[str]:
     return reasons
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+# Files up to this size are hashed whole on every status check; above it (the vectors of a
+# million passages are gigabytes) by their size and SAMPLES evenly spaced blocks, so opening an
+# index costs milliseconds, not a minute of reading, and truncation, replacement or a damaged
+# region of a sampled block is still caught.
+WHOLE_CHECKSUM_LIMIT = 64 << 20
+SAMPLES, SAMPLE_BYTES = 64, 1 << 20
+
+
+def _checksum(path: Path) -> str:
+    size = path.stat().st_size
+    if size <= WHOLE_CHECKSUM_LIMIT:
+        return file_sha256(path)
+    digest = hashlib.sha256(str(size).encode())
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        for i in range(SAMPLES):
+            handle.seek((size - SAMPLE_BYTES) * i // (SAMPLES - 1))
+            digest.update(handle.read(SAMPLE_BYTES))
+    return "sampled:" + digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +225,8 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     temporary = settings.index_dir / f".tmp-build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir()
     try:
-        _write_chunks(temporary / CHUNKS, chunks, keys[: len(chunks)])
+        doc_index = {document.id: i for i, document in enumerate(documents)}
+        write_chunks(temporary, chunks, doc_index, [{"embedding_key": key} for key in keys[: len(chunks)]])
         (temporary / DOCUMENTS).write_text(json.dumps([IndexedDocument.of(d).to_dict() for d in documents], indent=1), "utf-8")
         previous = _previous_vectors(settings.index_dir, embedder.dimension)
         reused = sum(key in previous for key in keys)
@@ -247,7 +260,7 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
             "files": {},
         }
         manifest["files"] = {
-            str(path.relative_to(temporary)): _sha256(path) for path in sorted(temporary.rglob("*")) if path.is_file()
+            str(path.relative_to(temporary)): _checksum(path) for path in sorted(temporary.rglob("*")) if path.is_file()
         }
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         final = settings.index_dir / temporary.name.replace(".tmp-build", "build")
@@ -305,14 +318,6 @@ def _previous_vectors(index_dir: Path, dimension: int) -> dict[str, np.ndarray]:
     return dict(zip(old_keys, old))
 
 
-def _write_chunks(path: Path, chunks: list[Chunk], keys: list[str]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for chunk, key in zip(chunks, keys):
-            record = dataclasses.asdict(chunk)
-            record["embedding_key"] = key
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading
 
@@ -324,7 +329,7 @@ def load_index(settings: Settings) -> LoadedIndex:
         raise IndexFileError(f"{settings.index_dir}: no index has been built (run `cwqa index`)")
     try:
         manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
-        chunks = [_chunk_from_record(json.loads(line)) for line in (build / CHUNKS).read_text("utf-8").splitlines()]
+        chunks = ChunkStore(build)
         documents = [IndexedDocument.from_dict(r) for r in json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))]
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         sentences = np.load(build / SENTENCES, mmap_mode="r")
@@ -336,13 +341,6 @@ def load_index(settings: Settings) -> LoadedIndex:
     if dense.ntotal != len(chunks) or embeddings.shape[0] != len(chunks) or len(sentence_offsets) != len(chunks) + 1:
         raise IndexFileError(f"{build}: index files disagree on the number of passages")
     return LoadedIndex(build, manifest, chunks, documents, embeddings, sentences, sentence_offsets, dense, bm25)
-
-
-_CHUNK_FIELDS = {f.name for f in dataclasses.fields(Chunk)}
-
-
-def _chunk_from_record(record: dict) -> Chunk:
-    return Chunk(**{key: value for key, value in record.items() if key in _CHUNK_FIELDS})
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None, log: Log = lambda message: None) -> LoadedIndex:

@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 from .answers.model import Answer
 from .answers.plugins import Generator, get_generator
 from .answers.run import AnswerStream, generate_answer, stream_answer
+from .backends import get_backend
 from .config import Settings, load_settings, rerank_policy
 from .bibliography import FORMATS as EXPORT_STYLES  # noqa: F401  (re-exported for the CLI)
 from .bibliography import export as export_citations
@@ -193,7 +194,8 @@ def open_pipeline(
     if rebuild:
         build_index(settings, progress=progress, log=log)
     loaded = ensure_index(settings, progress=progress, log=log)
-    return Pipeline(settings, Retriever(loaded, get_embedder(settings.model), settings), log)
+    backend = get_backend(settings.backend)(loaded, settings)
+    return Pipeline(settings, Retriever(loaded, get_embedder(settings.model), settings, backend), log)
 
 
 def status(settings: Settings) -> IndexStatus:

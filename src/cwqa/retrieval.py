@@ -7,18 +7,20 @@ verdict and the app never need a second search. Reranking is a step above this o
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from .backends import EmbeddedBackend, Filter, SearchBackend
+from .backends.embedded import passage_mask
 from .config import MODES
-from .dense import dense_search
 from .documents import IndexedDocument, close_values, facet_table, matching_documents
 from .errors import QueryError
 from .expansion import period_words
-from .fusion import fuse_convex, fuse_rrf, leader_is_clear, top_k
-from .lexical import bm25_scores
+from .fusion import fuse_convex, fuse_rrf, leader_is_clear
+from .lexical import weighted_terms
 from .passages import Chunk, Hit
 
 # What the period words of a question's modern terms count for, against the question's own words.
@@ -35,26 +37,29 @@ class Ranking:
 
 
 class Retriever:
-    """Searches one loaded index: dense, BM25 or hybrid, with document and date filters."""
+    """Searches one loaded index: dense, BM25 or hybrid, with document, facet and date filters.
 
-    def __init__(self, loaded, embedder, settings):
+    The top-k searches go to a backend (cwqa.backends: the build's own files by default); the
+    exact rescoring of the ~100 candidates, fusion and the hits' citations happen here, the same
+    whatever backend found them.
+    """
+
+    def __init__(self, loaded, embedder, settings, backend: SearchBackend | None = None):
         self.loaded = loaded
         self.embedder = embedder
         self.settings = settings
-        self.chunks: list[Chunk] = loaded.chunks
+        self.backend = backend or EmbeddedBackend(loaded)
+        self.chunks = loaded.chunks  # a ChunkStore: passages are decoded when a hit needs them
         self.documents: list[IndexedDocument] = loaded.documents
         self.doc_ids = [document.id for document in loaded.documents]
         self._documents = {document.id: document for document in loaded.documents}
-        self._positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
-        # Filter arrays, built once at load: a filtered search then costs vector operations, not
-        # a Python loop over every passage.
         self._doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-        self._doc_of = np.array([self._doc_index.get(c.doc_id, -1) for c in self.chunks], dtype=np.int64)
+        self._sorted_ids = sorted(self.doc_ids)  # volume prefixes by binary search
+        self._by_number: dict[int, list[str]] = {}
+        for document in loaded.documents:
+            if document.number is not None:
+                self._by_number.setdefault(document.number, []).append(document.id)
         self._facets = facet_table(self.documents)
-        self._dates = np.array([c.date or "" for c in self.chunks])
-        self._by_doc: dict[str, list[int]] = {}
-        for position, chunk in enumerate(self.chunks):
-            self._by_doc.setdefault(chunk.doc_id, []).append(position)
 
     # -- filters --------------------------------------------------------------------------------
 
@@ -65,47 +70,42 @@ class Retriever:
         chosen = []
         for wanted in doc_ids:
             wanted = str(wanted).strip()
-            matches = [d for d in self.doc_ids if d == wanted or d.startswith(wanted + "-")]
+            matches = [wanted] if wanted in self._documents else self._with_prefix(wanted + "-")
             if not matches and wanted.isdigit():
                 # A printed document number ("41"): every indexed document with that number.
-                matches = [d.id for d in self.documents if d.number == int(wanted)]
+                matches = self._by_number.get(int(wanted), [])
             if not matches:
                 raise QueryError(f"unknown document {wanted!r} ({close_values(wanted, self.doc_ids)})")
             chosen.extend(matches)
         return chosen
 
-    def allowed_positions(self, doc_ids=None, date_from: str | None = None, date_to: str | None = None, facets=None):
-        """Positions of passages passing the filters, or None when nothing is filtered."""
+    def _with_prefix(self, prefix: str) -> list[str]:
+        at = bisect.bisect_left(self._sorted_ids, prefix)
+        found = []
+        while at < len(self._sorted_ids) and self._sorted_ids[at].startswith(prefix):
+            found.append(self._sorted_ids[at])
+            at += 1
+        return found
+
+    def search_filter(self, doc_ids=None, date_from: str | None = None, date_to: str | None = None, facets=None) -> Filter:
+        """The filter a search runs under: named documents and facet matches (as document
+        indices) and checked date bounds; a bad value is a one-line QueryError."""
         docs = self.resolve_docs(doc_ids)
         date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
         faceted = matching_documents(self.documents, facets, self._facets)
-        if docs is None and not date_from and not date_to and faceted is None:
-            return None
-        keep = np.ones(len(self.chunks), dtype=bool)
+        chosen = None
         if docs is not None:
-            keep &= np.isin(self._doc_of, [self._doc_index[d] for d in docs])
+            chosen = np.unique([self._doc_index[d] for d in docs])
         if faceted is not None:
-            keep &= np.isin(self._doc_of, faceted)
-        if date_from or date_to:
-            # Dates are ISO strings, so string order is date order; undated passages are excluded.
-            dates = self._dates
-            keep &= dates != ""
-            if date_from:
-                keep &= dates >= date_from
-            if date_to:
-                # "1961-03" includes every day of March: compare as far as the bound is precise.
-                keep &= dates.astype(f"U{len(date_to)}") <= date_to
-        return np.flatnonzero(keep)
+            faceted = np.asarray(faceted, dtype=np.int64)
+            chosen = faceted if chosen is None else np.intersect1d(chosen, faceted)
+        return Filter(chosen, date_from, date_to)
 
-    # -- the two rankers ------------------------------------------------------------------------
-
-    def dense_ranking(self, query_vector, depth: int, allowed) -> list[tuple[int, float]]:
-        """Top passages by the FAISS index (approximate above the exact-search limit)."""
-        return dense_search(self.loaded.dense, query_vector, depth, allowed)
-
-    def bm25_scores(self, question: str) -> np.ndarray:
-        """BM25 score of every passage for the question's analyzed terms."""
-        return bm25_scores(self.loaded.bm25, question, len(self.chunks))
+    def allowed_positions(self, doc_ids=None, date_from: str | None = None, date_to: str | None = None, facets=None):
+        """Positions of passages passing the filters, or None when nothing is filtered."""
+        where = self.search_filter(doc_ids, date_from, date_to, facets)
+        mask = passage_mask(where, self.chunks.docs, self.chunks.days, len(self.documents))
+        return None if mask is None else np.flatnonzero(mask)
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -143,14 +143,14 @@ class Retriever:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         if depth < 1:
             raise QueryError(f"k must be at least 1, not {depth}")
-        allowed = self.allowed_positions(doc_ids, date_from, date_to, facets)
+        where = self.search_filter(doc_ids, date_from, date_to, facets)
         # Rankers look deeper than k so the fused list can promote what both rank modestly.
         pool = max(50, 4 * depth)
-        lexical_scores, query = self.score_question(question)
-        lexical = [p for p in top_k(lexical_scores, pool, allowed) if p[1] > 0]
+        terms, query = self.query_of(question)
+        lexical = self.backend.lexical(terms, pool, where)
         dense: list[tuple[int, float]] = []
         if mode in ("dense", "hybrid"):
-            candidates = [position for position, _ in self.dense_ranking(query, pool, allowed)]
+            candidates = [position for position, _ in self.backend.dense(query, pool, where)]
             if mode == "hybrid":  # BM25's finds are rescored too, so fusion sees both scores for them
                 seen = set(candidates)
                 candidates += [position for position, _ in lexical if position not in seen]
@@ -167,6 +167,11 @@ class Retriever:
             ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[None, 0.0])
         if self.settings.neighbour_weight and mode == "hybrid":
             ranked = self._with_neighbours(ranked, self.settings.neighbour_weight)
+        shown = ranked[:depth]
+        bm25 = dict(lexical)
+        unscored = [position for position, _ in shown if position not in bm25]
+        if unscored:  # a dense find outside BM25's pool: its BM25 score, for the verdict and display
+            bm25.update(zip(unscored, self.backend.lexical_at(terms, unscored).tolist()))
         hits = [
             Hit(
                 rank=rank,
@@ -174,9 +179,9 @@ class Retriever:
                 chunk=self.chunks[position],
                 mode=mode,
                 dense_score=self.best_cosine(query, position),
-                bm25_score=float(lexical_scores[position]),
+                bm25_score=float(bm25[position]),
             )
-            for rank, (position, score) in enumerate(ranked[:depth], start=1)
+            for rank, (position, score) in enumerate(shown, start=1)
         ]
         clear = leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin)
         return Ranking(hits, clear, mode)
@@ -185,7 +190,7 @@ class Retriever:
         """A passage read with its neighbours: it gains `weight` of the better of the fused scores
         of the passages just before and after it in its document (an answer often spans two)."""
         scores = dict(ranked)
-        doc_of = self._doc_of
+        doc_of = self.chunks.docs
         boosted = []
         for position, score in ranked:
             near = [scores.get(n, 0.0) for n in (position - 1, position + 1)
@@ -193,17 +198,17 @@ class Retriever:
             boosted.append((position, score + weight * max(near, default=0.0)))
         return sorted(boosted, key=lambda pair: (-pair[1], pair[0]))
 
-    def score_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 scores of every passage and the question's vector, with the period words of its
-        modern terms added at a lower weight when expansion is on (cwqa.expansion)."""
-        lexical = self.bm25_scores(question)
+    def query_of(self, question: str) -> tuple[dict[str, float], np.ndarray]:
+        """The question's weighted BM25 terms and its vector, with the period words of its modern
+        terms added at a lower weight when expansion is on (cwqa.expansion)."""
+        terms = weighted_terms(question)
         query = self.embedder.encode_query(question)[0]
         extra = period_words(question) if self.settings.expand else ""
         if extra:
-            lexical = lexical + EXPANSION_WEIGHT * self.bm25_scores(extra)
+            terms = weighted_terms(extra, EXPANSION_WEIGHT, into=terms)
             blended = query + EXPANSION_WEIGHT * self.embedder.encode_query(extra)[0]
             query = (blended / np.linalg.norm(blended)).astype(np.float32)
-        return lexical, query
+        return terms, query
 
     def dense_rescore(self, query, positions: list[int]) -> list[tuple[int, float]]:
         """Exact dense score of candidates: passage cosine plus its best sentence's cosine."""
@@ -221,11 +226,17 @@ class Retriever:
 
     def chunk(self, chunk_id: str) -> Chunk:
         """A passage by id."""
-        return self.chunks[self._positions[chunk_id]]
+        return self.chunks[self._position(chunk_id)]
+
+    def _position(self, chunk_id: str) -> int:
+        position = self.chunks.position(chunk_id)
+        if position is None:
+            raise KeyError(chunk_id)
+        return position
 
     def neighbours(self, chunk_id: str, before: int = 1, after: int = 1) -> tuple[list[Chunk], list[Chunk]]:
         """The passages just before and after one, within the same document (for context)."""
-        position = self._positions[chunk_id]
+        position = self._position(chunk_id)
         doc = self.chunks[position].doc_id
         previous = [c for c in self.chunks[max(0, position - before) : position] if c.doc_id == doc]
         following = [c for c in self.chunks[position + 1 : position + 1 + after] if c.doc_id == doc]
@@ -233,7 +244,8 @@ class Retriever:
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         """All passages of one document, in order."""
-        return [self.chunks[position] for position in self._by_doc.get(doc_id, ())]
+        index = self._doc_index.get(doc_id)
+        return [] if index is None else [self.chunks[position] for position in self.chunks.of_document(index)]
 
     def document(self, doc_id: str) -> IndexedDocument:
         """A document's metadata as saved with the index."""

@@ -1,0 +1,77 @@
+"""The default backend: the build's own files, searched in this process.
+
+Dense search is FAISS (exact up to cwqa.dense.EXACT_SEARCH_LIMIT passages, HNSW above); BM25 reads
+only the postings of the question's terms (cwqa.lexical.bm25_top). A filter becomes one boolean
+mask over the passages, made from arrays saved with the build (the passages' documents and dates),
+so a filtered search costs a few vector operations whatever the corpus size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..dense import dense_search
+from ..lexical import bm25_at, bm25_top
+from .base import Filter, Ranked, SearchBackend
+
+# A filter this selective is searched exactly over the passages it allows (a gather and one
+# matrix product: a few ms), because a graph search that must skip 99% of what it meets slows
+# down and misses; broader filters stay in the graph, which skips what the mask refuses.
+EXACT_FILTERED_LIMIT = 20_000
+
+
+def passage_mask(where: Filter, docs: np.ndarray, days: np.ndarray, document_count: int) -> np.ndarray | None:
+    """The passages a filter lets through, as a boolean array over all positions (None: all).
+
+    docs[i] is passage i's document index and days[i] its date as yyyymmdd (cwqa.chunkstore):
+    the whole filter is a gather and two comparisons, whatever the number of passages."""
+    if where.empty:
+        return None
+    keep = np.ones(len(docs), dtype=bool)
+    if where.documents is not None:
+        wanted = np.zeros(document_count, dtype=bool)
+        wanted[np.asarray(where.documents, dtype=np.int64)] = True
+        keep &= wanted[docs]
+    if where.date_from or where.date_to:
+        keep &= days > 0  # undated passages never pass a date bound
+        earliest, latest = where.day_range
+        if earliest is not None:
+            keep &= days >= earliest
+        if latest is not None:
+            keep &= days <= latest
+    return keep
+
+
+class EmbeddedBackend(SearchBackend):
+    """FAISS and BM25 files of one build, memory-mapped where the formats allow."""
+
+    name = "embedded"
+
+    def __init__(self, loaded, settings=None):
+        self.loaded = loaded
+        self.count = len(loaded.chunks)
+        self._docs = np.asarray(loaded.chunks.docs)
+        self._days = np.asarray(loaded.chunks.days)
+        self._document_count = len(loaded.documents)
+
+    def mask(self, where: Filter) -> np.ndarray | None:
+        return passage_mask(where, self._docs, self._days, self._document_count)
+
+    def dense(self, vector: np.ndarray, depth: int, where: Filter) -> Ranked:
+        keep = self.mask(where)
+        if keep is None:
+            return dense_search(self.loaded.dense, vector, depth)
+        allowed = np.flatnonzero(keep)
+        if len(allowed) == 0:
+            return []
+        if len(allowed) <= EXACT_FILTERED_LIMIT:
+            scores = np.asarray(self.loaded.embeddings[allowed], dtype=np.float32) @ vector
+            best = np.argsort(-scores, kind="stable")[:depth]
+            return [(int(allowed[i]), float(scores[i])) for i in best]
+        return dense_search(self.loaded.dense, vector, depth, keep)
+
+    def lexical(self, terms: dict[str, float], depth: int, where: Filter) -> Ranked:
+        return bm25_top(self.loaded.bm25, terms, self.count, depth, self.mask(where))
+
+    def lexical_at(self, terms: dict[str, float], positions: list[int]) -> np.ndarray:
+        return bm25_at(self.loaded.bm25, terms, positions)
