@@ -419,6 +419,8 @@ def ask_page() -> None:
         st.markdown(f"**{len(hits)} passages**, best first{reranked}")
         for hit in hits:
             passage_card(hit, terms, citation_names.get(hit.doc_id, ""))
+        with st.expander("Chronology: these passages' documents in date order"):
+            chronology_view(list(dict.fromkeys(hit.doc_id for hit in hits)), {}, key="chronology_hits")
 
 
 def download_buttons(question: str, hits: list, prefs: dict, verdict, answer) -> None:
@@ -586,6 +588,7 @@ def documents_page() -> None:
     if choice:
         st.query_params.from_dict({"doc": choice})
         st.rerun()
+    chronology_section([row["id"] for row in shown], wanted)
     with st.expander("Where every word of the corpus files went"):
         st.dataframe(pr.coverage_rows(PIPELINE.coverage), hide_index=True, width="stretch")
     if len(rows) <= CARD_LIMIT:  # a small corpus also gets a card per document; a volume, the table only
@@ -595,6 +598,47 @@ def documents_page() -> None:
                 st.html(f'<h3 style="margin:0 0 .4rem 0">{pr.escape_html(document.title)}</h3>')
                 st.html(pr.metadata_html(document, passages=counts.get(document.id, 0)))
                 st.page_link(DOCUMENTS_PAGE, label="Read the document", icon=":material/menu_book:", query_params={"doc": document.id})
+
+
+def chronology_section(doc_ids: list[str], wanted: str) -> None:
+    """The documents the filter box keeps, narrowed by the Ask page's filters, on a timeline."""
+    prefs = st.session_state.get("prefs") or pr.read_prefs(st.query_params.to_dict(), SETTINGS, [], [])
+    filters = {name: prefs.get(name, "") for name in pr.FILTERS if prefs.get(name)}
+    said = [f"“{wanted.strip()}”"] if wanted.strip() else []
+    said += [f"{name} {value}" for name, value in filters.items()]
+    st.subheader("Chronology")
+    st.caption(pr.escape_markdown(
+        "Documents in date order" + (f", matching {' · '.join(said)}" if said else "")
+        + (" (filters from the Ask page's sidebar)" if filters else "") + ". Click a point to open its document."
+    ))
+    chronology_view(doc_ids, filters, key="chronology_documents")
+
+
+def chronology_view(doc_ids: list[str] | None, filters: dict, key: str) -> None:
+    """A timeline chart and a date-ordered table of the matching documents, each linking to its view."""
+    try:
+        found = pr.chronology(
+            PIPELINE.documents, doc_ids, date_from=filters.get("from") or None, date_to=filters.get("to") or None,
+            facets={name: value for name, value in filters.items() if name not in ("from", "to") and value},
+        )
+    except CwqaError as error:
+        notice("error", pr.one_line(error))
+        return
+    if not found:
+        st.info("No document matches.")
+        return
+    rows = pr.chronology_rows(found, page_path=DOCUMENTS_PAGE.url_path)
+    chart = pr.timeline_chart(rows)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch", key=f"{key}_chart")
+    undated = sum(not row["date"] for row in rows)
+    if undated:
+        st.caption(f"{undated} undated document{'s' if undated != 1 else ''} (editorial notes, mostly) at the end of the table, not on the chart.")
+    st.dataframe(
+        rows, hide_index=True, width="stretch", key=f"{key}_table",
+        column_order=["date", "doc", "title", "place", "from", "to", "open"],
+        column_config={"open": st.column_config.LinkColumn("open", display_text="open")},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
