@@ -588,9 +588,9 @@ def documents_page() -> None:
     if choice:
         st.query_params.from_dict({"doc": choice})
         st.rerun()
-    chronology_section([row["id"] for row in shown], wanted)
     with st.expander("Where every word of the corpus files went"):
         st.dataframe(pr.coverage_rows(PIPELINE.coverage), hide_index=True, width="stretch")
+    chronology_section([row["id"] for row in shown], wanted)
     if len(rows) <= CARD_LIMIT:  # a small corpus also gets a card per document; a volume, the table only
         counts = {row["id"]: row["passages"] for row in rows}
         for document in PIPELINE.documents:
