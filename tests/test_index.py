@@ -14,7 +14,6 @@ import pytest
 
 from cwqa.config import Settings
 from cwqa.index import (
-    CHUNKS,
     DENSE,
     MANIFEST,
     build_index,
@@ -148,10 +147,12 @@ def test_build_killed_midway_leaves_the_previous_index_usable(private):
         "import sys; from pathlib import Path; from cwqa.config import Settings; from cwqa.index import build_index;"
         f"build_index(Settings(corpus_dir=Path({str(private.corpus_dir)!r}), index_dir=Path({str(private.index_dir)!r}), chunk_tokens=64))"
     )
-    process = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], env={**os.environ, "HF_HUB_OFFLINE": "1", "CWQA_CHECKPOINT_BATCH": "16"}
+    )
     deadline = time.time() + 120
-    # Kill it once it has started writing its temporary build (chunks written, embedding under way).
-    while time.time() < deadline and not list(private.index_dir.glob(f".tmp-build-*/{CHUNKS}")):
+    # Kill it once the embedding is under way (its first batch of vectors is checkpointed).
+    while time.time() < deadline and not list(private.index_dir.glob(".checkpoints/batch-*.npz")):
         assert process.poll() is None, "the build finished before it could be killed"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)

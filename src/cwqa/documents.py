@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from .errors import QueryError
 from .text import WORD, normalise
 
@@ -356,15 +358,31 @@ def close_values(wanted: str, values: Sequence[str], limit: int = 8) -> str:
     return "known: " + ", ".join(known[:limit]) + more
 
 
-def facet_table(documents: Sequence[Document | IndexedDocument]) -> dict[str, list[str]]:
-    """Every facet's value for each document, in document order: computed once, matched often."""
-    return {name: [facet_value(document, name) for document in documents] for name in FACETS}
+@dataclass(frozen=True)
+class FacetColumn:
+    """One facet over all documents, as its distinct values and each document's value number:
+    matching a question's value then loops over the few hundred distinct values, not over every
+    document (a series has hundreds of thousands)."""
+
+    values: list[str]  # distinct values, as documents give them
+    of_document: np.ndarray  # of_document[i] is document i's value number
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> "FacetColumn":
+        distinct: dict[str, int] = {}
+        numbers = np.fromiter((distinct.setdefault(value, len(distinct)) for value in values), dtype=np.int32, count=len(values))
+        return cls(list(distinct), numbers)
+
+
+def facet_table(documents: Sequence[Document | IndexedDocument]) -> dict[str, FacetColumn]:
+    """Every facet of every document, computed once when an index is opened, matched often."""
+    return {name: FacetColumn.of([facet_value(document, name) for document in documents]) for name in FACETS}
 
 
 def matching_documents(
-    documents: Sequence[Document | IndexedDocument], facets: dict | None, table: dict[str, list[str]] | None = None
-) -> list[int] | None:
-    """Positions of the documents matching every facet asked for; None when none is asked.
+    documents: Sequence[Document | IndexedDocument], facets: dict | None, table: dict[str, FacetColumn] | None = None
+) -> np.ndarray | None:
+    """Positions of the documents matching every facet asked for (ascending); None when none is asked.
 
     `table` is `facet_table(documents)` when the caller keeps one (the retriever does, so a search
     does not read every document's metadata again). An unknown facet, or a value no document has,
@@ -373,13 +391,15 @@ def matching_documents(
     facets = {name: str(value) for name, value in (facets or {}).items() if value not in (None, "")}
     if not facets:
         return None
-    chosen = set(range(len(documents)))
-    for name, wanted in facets.items():
+    for name in facets:
         if name not in FACETS:
             raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
-        values = table[name] if table is not None else [facet_value(document, name) for document in documents]
-        found = {i for i, value in enumerate(values) if matches_facet(value, wanted, name)}
+    table = table if table is not None else facet_table(documents)
+    chosen = np.ones(len(documents), dtype=bool)
+    for name, wanted in facets.items():
+        column = table[name]
+        found = [number for number, value in enumerate(column.values) if value and matches_facet(value, wanted, name)]
         if not found:
-            raise QueryError(f"no document has {name.replace('_', ' ')} {wanted!r} ({close_values(wanted, values)})")
-        chosen &= found
-    return sorted(chosen)
+            raise QueryError(f"no document has {name.replace('_', ' ')} {wanted!r} ({close_values(wanted, column.values)})")
+        chosen &= np.isin(column.of_document, found)
+    return np.flatnonzero(chosen)

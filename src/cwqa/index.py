@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 
 from .chunking import chunk_documents
-from .chunkstore import CHUNKS, ChunkStore, write_chunks  # CHUNKS: named for tests and tools
+from .chunkstore import ChunkStore, write_chunks
 from .config import VERSION as __version__, Settings
 from .corpus import corpus_fingerprint, file_sha256, read_corpus
 from .dense import read_dense_index, write_dense_index
@@ -217,6 +217,35 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     offsets = np.cumsum([0] + [len(group) for group in sentences]).astype(np.int64)
     all_texts = texts + [sentence for group in sentences for sentence in group]
     keys = [_embedding_key(settings.model, text) for text in all_texts]
+    previous = _previous_vectors(settings.index_dir, embedder.dimension)
+    reused = sum(key in previous for key in keys)
+    log(f"embedding {len(all_texts) - reused} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    vectors, embedded = embed_resumably(embedder, all_texts, keys, previous, settings.index_dir, progress)
+    final = write_build(
+        settings, [IndexedDocument.of(d) for d in documents], chunks, texts, vectors[: len(chunks)],
+        vectors[len(chunks):], offsets, keys,
+        {"max_seq_length": embedder.max_tokens, "coverage": [c.to_dict() for c in corpus.coverage],
+         "embedded": embedded, "reused": len(all_texts) - embedded, "corpus": corpus_hashes},
+        started,
+    )
+    clear_checkpoints(settings.index_dir)
+    log(f"index built: {len(chunks)} passages from {len(documents)} documents in {time.time() - started:.1f} s")
+    return final
+
+
+def write_build(
+    settings: Settings, documents: list[IndexedDocument], chunks: list[Chunk], texts: list[str],
+    vectors: np.ndarray, sentence_vectors: np.ndarray, sentence_offsets: np.ndarray, keys: list[str],
+    facts: dict, started: float | None = None,
+) -> Path:
+    """Write a complete build from passages and their vectors, and make it the one in use.
+
+    `texts` are what BM25 indexes (the passages' context texts); `keys` the (model, text) hashes of
+    the passages then the sentences, in vector order. Used by `build_index` and by whoever has
+    vectors made elsewhere (a benchmark's synthetic corpus, a GPU machine).
+    """
+    started = time.time() if started is None else started
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     # Everything is written under a temporary name first: a build killed at any point leaves
     # the previous build (named in CURRENT) untouched and in use.
@@ -227,17 +256,12 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     try:
         doc_index = {document.id: i for i, document in enumerate(documents)}
         write_chunks(temporary, chunks, doc_index, [{"embedding_key": key} for key in keys[: len(chunks)]])
-        (temporary / DOCUMENTS).write_text(json.dumps([IndexedDocument.of(d).to_dict() for d in documents], indent=1), "utf-8")
-        previous = _previous_vectors(settings.index_dir, embedder.dimension)
-        reused = sum(key in previous for key in keys)
-        log(f"embedding {len(all_texts) - reused} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
-        vectors, embedded = embed_resumably(embedder, all_texts, keys, previous, settings.index_dir, progress)
-        matrix = vectors[: len(chunks)]
-        np.save(temporary / EMBEDDINGS, matrix)
-        np.save(temporary / SENTENCES, vectors[len(chunks) :])
-        np.save(temporary / SENTENCE_OFFSETS, offsets)
+        (temporary / DOCUMENTS).write_text(json.dumps([d.to_dict() for d in documents], indent=1), "utf-8")
+        np.save(temporary / EMBEDDINGS, np.asarray(vectors, dtype=np.float32))
+        np.save(temporary / SENTENCES, np.asarray(sentence_vectors, dtype=np.float32))
+        np.save(temporary / SENTENCE_OFFSETS, np.asarray(sentence_offsets, dtype=np.int64))
         (temporary / EMBEDDING_KEYS).write_text("\n".join(keys) + "\n", encoding="utf-8")
-        kind = write_dense_index(matrix, temporary / DENSE)
+        kind = write_dense_index(vectors, temporary / DENSE)
         write_bm25(texts, temporary / BM25_DIR)
         manifest = {
             "format": FORMAT_VERSION,
@@ -246,17 +270,14 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
             "build_seconds": round(time.time() - started, 2),
             "settings": settings.index_settings(),
             "model": settings.model,
-            "dimension": embedder.dimension,
-            "max_seq_length": embedder.max_tokens,
+            "dimension": int(vectors.shape[1]),
             "dense_index": kind,
             "chunks": len(chunks),
             "documents": len(documents),
-            "sentences": int(offsets[-1]),
+            "sentences": int(sentence_offsets[-1]),
             "analyzer": ANALYZER,
-            "coverage": [c.to_dict() for c in corpus.coverage],
-            "embedded": embedded,
-            "reused": len(all_texts) - embedded,
-            "corpus": corpus_hashes,
+            "corpus": {},
+            **facts,
             "files": {},
         }
         manifest["files"] = {
@@ -270,8 +291,6 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     _remove_old_builds(settings.index_dir, keep=final.name)
-    clear_checkpoints(settings.index_dir)
-    log(f"index built: {len(chunks)} passages from {len(documents)} documents in {time.time() - started:.1f} s")
     return final
 
 

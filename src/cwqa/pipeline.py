@@ -28,7 +28,7 @@ from .embedding import get_embedder
 from .errors import ConfigError, QueryError
 from .fusion import should_rerank
 from .corpus import Corpus, read_corpus
-from .index import MANIFEST, IndexStatus, Progress, build_index, ensure_index, index_status, manifest_coverage
+from .index import MANIFEST, IndexStatus, Progress, build_index, ensure_index, index_status, manifest_coverage, write_build
 from .passages import Chunk, Hit
 from .reranking import get_reranker
 from .retrieval import Retriever, checked_date
@@ -209,6 +209,19 @@ def build(settings: Settings, progress: Progress | None = None, log: Log = lambd
     path = build_index(settings, progress=progress, log=log)
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     return path, manifest_coverage(manifest)
+
+
+def build_from_vectors(
+    settings: Settings, documents: list[IndexedDocument], chunks: list[Chunk], vectors, sentence_vectors, sentence_offsets,
+) -> Path:
+    """Write an index from passages whose vectors were made elsewhere (a GPU machine, a
+    benchmark's synthetic corpus), atomically, as `build` would; returns the build's folder.
+
+    vectors[i] is passage i's unit vector; its sentences' vectors are
+    sentence_vectors[sentence_offsets[i]:sentence_offsets[i + 1]]."""
+    texts = [chunk.context_text(settings.context_prefix) for chunk in chunks]
+    keys = [f"external-{i}" for i in range(len(chunks) + int(sentence_offsets[-1]))]  # never reused by a build
+    return write_build(settings, documents, chunks, texts, vectors, sentence_vectors, sentence_offsets, keys, {"vectors": "external"})
 
 
 def filter_documents(documents, date_from: str | None = None, date_to: str | None = None, facets: dict | None = None) -> list:
