@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .answers.plugins import list_generators
-from .config import MODES, VERSION, load_settings
+from .config import DEVICES, MODES, VERSION, load_settings
 from .documents import Coverage, document_citation
 from .errors import CwqaError, QueryError
 from .evaluation.command import add_arguments, run_command
@@ -18,21 +19,41 @@ from .pipeline import (
 
 
 def _progress_bar(description: str):
-    """A tqdm bar on stderr, fed by the library's progress(done, total) callbacks."""
+    """Progress of the library's progress(done, total) callbacks on stderr: a tqdm bar (with its
+    rate and time left) on a terminal, else a line at every tenth, so logs show it too."""
     from tqdm import tqdm
 
     bar = None
+    started, first, said = time.monotonic(), None, -1
 
     def update(done: int, total: int) -> None:
-        nonlocal bar
+        nonlocal bar, first, said
+        first = done if first is None else first  # what was already there (reused vectors) is no work
+        if not sys.stderr.isatty():
+            tenth = 10 * done // max(total, 1)
+            if tenth > said:
+                said = tenth
+                _say(f"{description}: {done:,}/{total:,} {progress_rate(done - first, total - first, time.monotonic() - started)}")
+            return
         if bar is None:
-            bar = tqdm(total=total, desc=description, unit="passage", file=sys.stderr, leave=False, disable=None)  # no bar when not a terminal
+            bar = tqdm(total=total, initial=done, desc=description, unit="passage", file=sys.stderr, leave=False)
         bar.n = done
         bar.refresh()
         if done >= total:
             bar.close()
 
     return update
+
+
+def progress_rate(done: int, total: int, seconds: float) -> str:
+    """"(40%, 85 passages/s, about 2 min left)": `done` of `total` to do, in `seconds`."""
+    share = f"{100 * done // max(total, 1)}%"
+    if seconds <= 0 or done == 0:
+        return f"({share})"
+    rate = done / seconds
+    left = (total - done) / rate
+    when = f"about {left / 60:.0f} min left" if left >= 90 else f"about {left:.0f} s left"
+    return f"({share}, {rate:.0f} passages/s, {when})"
 
 
 def _say(message: str) -> None:
@@ -203,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index (only if missing or stale)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if fresh")
+    index.add_argument("--device", choices=DEVICES, help="where to embed (default auto: a GPU when there is one)")
+    index.add_argument("--workers", type=int, help="CPU processes embedding at once (default 1)")
     index.set_defaults(run=cmd_index)
 
     ask = commands.add_parser("ask", help="ask a question")
@@ -239,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config).replace(corpus_dir=args.corpus, index_dir=args.index, model=args.model)
+        settings = settings.replace(device=getattr(args, "device", None), workers=getattr(args, "workers", None))
         if getattr(args, "k", None) is not None or getattr(args, "mode", None) is not None:
             settings = settings.replace(k=getattr(args, "k", None), mode=getattr(args, "mode", None))
         return args.run(args, settings)

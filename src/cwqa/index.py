@@ -29,6 +29,7 @@ import os
 import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,7 +42,7 @@ from .config import VERSION as __version__, Settings
 from .corpus import corpus_fingerprint, file_sha256, read_corpus
 from .dense import read_dense_index, write_dense_index
 from .documents import Coverage, IndexedDocument
-from .embedding import get_embedder
+from .embedding import ParallelEncoder, get_embedder, resolve_device
 from .errors import IndexFileError
 from .lexical import ANALYZER, load_bm25, write_bm25
 from .passages import Chunk
@@ -221,7 +222,8 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     reused = sum(key in previous for key in keys)
     log(f"embedding {len(all_texts) - reused} of {len(all_texts)} passages and sentences ({reused} reused from the previous build)")
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    vectors, embedded = embed_resumably(embedder, all_texts, keys, previous, settings.index_dir, progress)
+    with encoder_for(settings, embedder) as encoder:
+        vectors, embedded = embed_resumably(encoder, all_texts, keys, previous, settings.index_dir, progress)
     final = write_build(
         settings, [IndexedDocument.of(d) for d in documents], chunks, texts, vectors[: len(chunks)],
         vectors[len(chunks):], offsets, keys,
@@ -232,6 +234,20 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     clear_checkpoints(settings.index_dir)
     log(f"index built: {len(chunks)} passages from {len(documents)} documents in {time.time() - started:.1f} s")
     return final
+
+
+@contextmanager
+def encoder_for(settings: Settings, embedder):
+    """What embeds a build's texts: the model on a GPU when `device` finds one, else on the CPU in
+    `workers` processes (one: this process's model, which has already counted the tokens)."""
+    device = resolve_device(settings.device)
+    if device != "cpu":
+        yield get_embedder(settings.model, device)
+    elif settings.workers > 1:
+        with ParallelEncoder(settings.model, settings.workers) as encoder:
+            yield encoder
+    else:
+        yield embedder
 
 
 def write_build(
