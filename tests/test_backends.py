@@ -141,9 +141,9 @@ def test_bad_filters_are_the_same_errors(searcher):
 @pytest.mark.model
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_the_seeds_give_the_same_hits_on_both_backends(retriever, milvus_retriever, mode):
-    """Every question of eval/questions.jsonl: the same top 10, in the same order, with the same
-    fused, dense and BM25 scores."""
-    for question in QUESTIONS:
+    """A third of eval/questions.jsonl's questions (42, over both seeds): the same top 10, in the
+    same order, with the same fused, dense and BM25 scores."""
+    for question in QUESTIONS[::3]:
         expected = summary(retriever.search(question, k=10, mode=mode))
         assert expected, question
         assert_same_hits(summary(milvus_retriever.search(question, k=10, mode=mode)), expected)
@@ -153,7 +153,7 @@ def test_the_seeds_give_the_same_hits_on_both_backends(retriever, milvus_retriev
 @pytest.mark.parametrize("name", sorted(FILTERS))
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_filtered_searches_give_the_same_hits_on_both_backends(retriever, milvus_retriever, name, mode):
-    for question in QUESTIONS[::6]:
+    for question in QUESTIONS[::12]:
         expected = summary(retriever.search(question, k=10, mode=mode, **FILTERS[name]))
         assert_same_hits(summary(milvus_retriever.search(question, k=10, mode=mode, **FILTERS[name])), expected)
 

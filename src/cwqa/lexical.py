@@ -101,9 +101,12 @@ def bm25_top(bm25, terms: dict[str, float], count: int, depth: int, mask: np.nda
         return []
     values = scores[candidates]
     if len(candidates) > depth:
-        keep = np.argpartition(-values, depth - 1)[:depth]
+        # Everything tied with the depth-th score stays in, so the cut below takes the lowest
+        # positions among ties (argpartition alone picks any): the same top on every backend.
+        cut = values[np.argpartition(-values, depth - 1)[depth - 1]]
+        keep = np.flatnonzero(values >= cut)
         candidates, values = candidates[keep], values[keep]
-    order = np.lexsort((candidates, -values))  # best first; ties by position, as top_k orders them
+    order = np.lexsort((candidates, -values))[:depth]  # best first; ties by position, as top_k orders them
     return [(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]
 
 
