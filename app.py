@@ -338,6 +338,10 @@ def show_answer(answer: dict, name: str, hits: list) -> None:
         if view.abstained:
             notice("info", f"No answer: {view.reason or 'the passages do not answer the question'}.")
             return
+        premise = view.raw.get("premise")
+        if premise:  # the record contradicts or does not support what the question assumes
+            reason = view.raw.get("premise_reason") or ""
+            notice("warning", f"The question's premise is {premise} by the passages" + (f": {reason}." if reason else "."))
         st.html(pr.answer_html(view))
         if any(supported is False for _, supported in view.sentences):
             st.caption("Sentences underlined in orange are not supported by the passages they cite.")

@@ -21,9 +21,10 @@ from ..embedding import get_embedder
 from ..passages import Hit
 from ..text import content_terms, normalise, sentence_spans, stopwords
 from .citations import _answer_spans, merge_fragments
-from .model import Answer, abstention
+from .model import PREMISE_PHRASES, Answer, abstention
 from .options import ExtractiveOptions
 from .plugins import Generator
+from .premise import PremiseCheck, check_premise, unsupported_premise
 
 
 # Extractive abstention: the answer is withheld when its evidence score (see `evidence_score`)
@@ -337,7 +338,8 @@ class ExtractiveGenerator(Generator):
     """Quotes the passages' sentences that best answer the question; offline, no language model.
 
     Options (settings.generator_options): `abstain_threshold` (default ABSTAIN_THRESHOLD),
-    `max_sentences` (3), `passages` (how many top hits to quote from; default all given).
+    `max_sentences` (3), `passages` (how many top hits to quote from; default all given),
+    `premise` (true: say when the passages contradict or do not support the question's premise).
     """
 
     name = "extractive"
@@ -375,4 +377,31 @@ class ExtractiveGenerator(Generator):
             # No candidate sentence at all gives -inf, which JSON cannot carry: report None.
             shown = evidence if best is not None else None
             return abstention(question, hits, why, self.name, evidence=shown, diagnostics=diagnostics)
+        check = premise_check(question, scored, missing) if options.premise else PremiseCheck(None)
+        if check.verdict:
+            diagnostics["premise"] = check.verdict
+            return Answer(
+                question, compose_premise_answer(check, chosen, scored), hits, self.name, evidence=evidence,
+                diagnostics=diagnostics, premise=check.verdict, premise_reason=check.reason,  # type: ignore[arg-type]
+            )
         return Answer(question, compose_extract(chosen), hits, self.name, evidence=evidence, diagnostics=diagnostics)
+
+
+def premise_check(question: str, scored: Sequence[ScoredSentence], missing: Sequence[str]) -> PremiseCheck:
+    """The verdict on what the question takes for granted (cwqa.answers.premise), judged by the
+    best-scored sentences, each with the sentence before it in its passage as context."""
+    by_place = {(s.n, s.position): s.text for s in scored}
+    contexts = [by_place.get((s.n, s.position - 1), "") for s in scored]
+    check = check_premise(question, [s.text for s in scored], contexts)
+    if check.verdict:
+        return check
+    # Only reached with strong evidence (the caller did not abstain): the topic is there.
+    return unsupported_premise(question, missing)
+
+
+def compose_premise_answer(check: PremiseCheck, chosen: Sequence[ScoredSentence], scored: Sequence[ScoredSentence]) -> str:
+    """The fixed premise phrase, then what the record says: the sentence that contradicts the
+    premise first (when one does), then the chosen answer sentences, each cited."""
+    shown = [scored[check.sentence]] if check.sentence is not None else []
+    shown += [s for s in chosen if s not in shown][: max(1, len(chosen) - len(shown))]
+    return f"{PREMISE_PHRASES[check.verdict]} {compose_extract(shown)}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Literal, Sequence
 
 from ..errors import CwqaError
 from ..passages import Hit
@@ -14,6 +14,18 @@ from .citations import MARKER, marker_numbers
 # The one phrase every generator uses to decline; language-model prompts demand it verbatim, so
 # that an abstention can be recognised in their output.
 ABSTAIN_PHRASE = "The passages do not answer this question."
+
+
+# A question can take for granted what the record denies ("Why did Kennan call for a preventive
+# war?"). Such an answer opens with one of these fixed phrases and then cites what the passages do
+# say: "contradicted" when a passage says the opposite, "unsupported" when the passages are on the
+# question's subject but never say what it assumes. Fixed, like ABSTAIN_PHRASE, so that a language
+# model's verdict can be recognised in its output.
+Premise = Literal["contradicted", "unsupported"]
+PREMISE_PHRASES: dict[str, str] = {
+    "contradicted": "The passages contradict the question's premise.",
+    "unsupported": "The passages do not support the question's premise.",
+}
 
 
 class GeneratorError(CwqaError):
@@ -35,7 +47,8 @@ class SentenceCheck:
     text: str  # as shown, citation markers included
     citations: list[int]  # passage numbers, 1-based positions in the hits given
     supported: bool
-    method: str  # supported: "verbatim" or "similar"; not: "uncited", "quote-not-found", "dissimilar"
+    method: str  # supported: "verbatim" or "similar"; not: "uncited", "quote-not-found", "dissimilar";
+    # "premise": the fixed premise phrase, supported when a cited sentence after it is
     score: float | None = None  # best similarity to a cited passage, when it was measured
 
     def to_dict(self) -> dict:
@@ -65,6 +78,8 @@ class Answer:
     evidence: float | None = None  # the extractive generator's evidence score
     notice: str = ""  # e.g. why a fallback answer is shown instead
     diagnostics: dict = field(default_factory=dict)  # a generator's own numbers, for calibration
+    premise: Premise | None = None  # the record contradicts or does not support what the question assumes
+    premise_reason: str = ""  # why, in a few words (e.g. the negation found in the passage)
 
     @property
     def citation_numbers(self) -> list[int]:
@@ -91,6 +106,8 @@ class Answer:
         lines = [self.text]
         if self.abstained and self.abstain_reason:
             lines.append(f"  (abstained: {self.abstain_reason})")
+        if self.premise:
+            lines.append(f"  (premise {self.premise}" + (f": {self.premise_reason})" if self.premise_reason else ")"))
         for sentence in self.sentences:
             if not sentence.supported:
                 lines.append(f"  ! not supported by what it cites ({sentence.method}): {sentence.text}")
@@ -109,6 +126,8 @@ class Answer:
             "generator": self.generator,
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
+            "premise": self.premise,
+            "premise_reason": self.premise_reason,
             "verified": self.verified,
             "supported": self.supported,
             "evidence": None if self.evidence is None else round(self.evidence, 4),
@@ -125,11 +144,27 @@ def abstention(question: str, hits: Sequence[Hit], reason: str, generator: str =
     return Answer(question, ABSTAIN_PHRASE, list(hits), generator, abstained=True, abstain_reason=reason, **extra)
 
 
+def premise_phrase(text: str) -> Premise | None:
+    """The premise verdict a text states with one of the fixed PREMISE_PHRASES, if any.
+
+    Matched after normalising (case, curly apostrophes) and without the final stop, anywhere in
+    the text: a model may put "Note:" or a citation before it.
+    """
+    found = normalise(text)
+    for verdict, phrase in PREMISE_PHRASES.items():
+        if normalise(phrase).rstrip(".") in found:
+            return verdict  # type: ignore[return-value]
+    return None
+
+
 def answer_from_text(question: str, text: str, hits: Sequence[Hit], generator: str = "") -> Answer:
-    """An Answer from a language model's reply: the fixed abstain phrase anywhere means abstention."""
+    """An Answer from a language model's reply: the fixed abstain phrase anywhere means abstention,
+    a fixed premise phrase (PREMISE_PHRASES) sets the premise verdict."""
     text = text.strip()
     if normalise(ABSTAIN_PHRASE).rstrip(".") in normalise(text):
         return abstention(question, hits, "the model said the passages do not answer the question", generator)
     if not text:
         return abstention(question, hits, "the model returned no text", generator)
-    return Answer(question, text, list(hits), generator)
+    verdict = premise_phrase(text)
+    reason = "the model said so" if verdict else ""
+    return Answer(question, text, list(hits), generator, premise=verdict, premise_reason=reason)

@@ -19,6 +19,7 @@ class ExtractiveOptions:
     abstain_threshold: float | None = None  # None: the calibrated default (extractive.ABSTAIN_THRESHOLD)
     max_sentences: int = 3
     passages: int | None = None  # how many top hits to quote from; None: all given
+    premise: bool = True  # check what the question takes for granted (cwqa.answers.premise)
     fallback: str = ""
 
 
@@ -70,6 +71,12 @@ def _coerce(hint, value, name: str, generator: str):
     allowed = [t for t in typing.get_args(hint)] if isinstance(hint, types.UnionType) else [hint]
     if value is None and type(None) in allowed:
         return None
+    if bool in allowed:
+        # A switch: true/false from TOML, or the usual words from an environment variable.
+        words = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+        if isinstance(value, bool) or str(value).strip().lower() in words:
+            return value if isinstance(value, bool) else words[str(value).strip().lower()]
+        raise ConfigError(f"generator {generator!r}: option {name!r} must be true or false, not {value!r}")
     for kind in (t for t in allowed if t is not type(None)):
         try:
             if kind is bool or isinstance(value, bool):

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 
 from ..passages import Hit
 from ..text import split_sentences
-from .model import ABSTAIN_PHRASE
+from .model import ABSTAIN_PHRASE, PREMISE_PHRASES
 
 TokenCounter = Callable[[str], int]
 
@@ -16,6 +16,12 @@ Use ONLY the numbered passages you are given; never use outside knowledge.
 After every sentence, cite the passage or passages it relies on as [n], using the numbers shown.
 Prefer the documents' own words, and put any exact wording in double quotes.
 Keep the answer short: at most four sentences.
+A question may take for granted something the passages deny or never say.
+If a passage says the opposite of what the question assumes, begin with exactly this sentence:
+{PREMISE_PHRASES["contradicted"]}
+If the passages are on the question's subject but none says what it assumes, begin with exactly:
+{PREMISE_PHRASES["unsupported"]}
+After that sentence, say what the passages do say on the matter, citing them as [n].
 If the passages do not contain the answer, reply with exactly this sentence and nothing else:
 {ABSTAIN_PHRASE}"""
 
@@ -57,7 +63,8 @@ def build_messages(question: str, hits: Sequence[Hit], budget: int, count: Token
     user = (
         f"Passages:\n\n{passages}\n\n"
         f"Question: {question.strip()}\n\n"
-        f"Answer from the passages only, citing them as [n]. If they do not answer the question, "
-        f"reply exactly: {ABSTAIN_PHRASE}"
+        f"Answer from the passages only, citing them as [n]. If they contradict what the question assumes, "
+        f"begin with: {PREMISE_PHRASES['contradicted']} If they do not support it, begin with: "
+        f"{PREMISE_PHRASES['unsupported']} If they do not answer the question, reply exactly: {ABSTAIN_PHRASE}"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..text import content_terms, normalise, split_sentences
 from .citations import MARKER, answer_sentences, clean_citations
-from .model import ABSTAIN_PHRASE, Answer, SentenceCheck
+from .model import ABSTAIN_PHRASE, PREMISE_PHRASES, Answer, SentenceCheck, premise_phrase
 
 
 # A sentence that is not verbatim counts as supported by the passages it cites when its cosine
@@ -119,8 +119,13 @@ def verify_answer(answer: Answer, embedder) -> Answer:
         text = MARKER.sub("", text).strip() or ABSTAIN_PHRASE
         return dataclasses.replace(answer, text=text, sentences=[], invalid_citations=invalid, verified=True)
     similarity = _similarity_with(embedder)
-    checks = []
+    checks, verdicts = [], []
     for sentence, numbers in answer_sentences(text):
+        verdict = premise_phrase(MARKER.sub("", sentence)) if len(sentence) < 2 * _LONGEST_PREMISE_PHRASE else None
+        if verdict:
+            verdicts.append((len(checks), verdict))
+            checks.append(SentenceCheck(sentence, numbers, False, "premise"))
+            continue
         cited_texts = [answer.hits[n - 1].text for n in numbers]
         checks.append(check_sentence(sentence, numbers, cited_texts, similarity))
     if not checks:
@@ -128,4 +133,27 @@ def verify_answer(answer: Answer, embedder) -> Answer:
             answer, text=ABSTAIN_PHRASE, abstained=True, abstain_reason="the answer had no sentences",
             invalid_citations=invalid, verified=True,
         )
-    return dataclasses.replace(answer, text=text, sentences=checks, invalid_citations=invalid, verified=True)
+    premise, reason = answer.premise, answer.premise_reason
+    if verdicts:
+        evidence = [check for check in checks if check.method != "premise"]
+        if not evidence:
+            # A verdict on the premise that cites nothing the record says cannot be checked.
+            return dataclasses.replace(
+                answer, text=ABSTAIN_PHRASE, abstained=True, premise=None, premise_reason="",
+                abstain_reason="the answer rejected the question's premise but quoted nothing from the passages",
+                sentences=[], invalid_citations=invalid, verified=True,
+            )
+        # The verdict stands on the cited sentences after it: supported when one of them is.
+        backed = any(check.supported and check.citations for check in evidence)
+        for position, _verdict in verdicts:
+            checks[position] = dataclasses.replace(checks[position], supported=backed)
+        premise = premise or verdicts[0][1]
+        reason = reason or "the answer says so"
+    return dataclasses.replace(
+        answer, text=text, sentences=checks, invalid_citations=invalid, verified=True, premise=premise, premise_reason=reason,
+    )
+
+
+# A sentence is read as the premise verdict only when it is little more than the fixed phrase,
+# not when a long claim happens to contain it.
+_LONGEST_PREMISE_PHRASE = max(len(phrase) for phrase in PREMISE_PHRASES.values())
