@@ -212,6 +212,25 @@ def cmd_generators(args, settings) -> int:
     return 0
 
 
+def cmd_push(args, settings) -> int:
+    """Fill the build's collection in Milvus (README, "Search backends"): what the first search
+    with `backend = "milvus"` would do, ahead of time, so a server is ready before users come."""
+    import dataclasses
+
+    from .backends import get_backend
+    from .index import ensure_index
+
+    settings = dataclasses.replace(settings, backend="milvus", backend_uri=args.uri or settings.backend_uri)
+    loaded = ensure_index(settings, progress=_progress_bar("embedding"), log=_say)
+    backend = get_backend("milvus")(loaded, settings, log=_say)
+    try:
+        print(f"{backend.collection} at {backend.uri}: {backend.stored()} passages "
+              f"({backend.pushed} pushed now, {len(loaded.chunks) - backend.pushed} already there)")
+    finally:
+        backend.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for `cwqa` and its subcommands."""
     parser = argparse.ArgumentParser(prog="cwqa", description="Ask questions of Cold War diplomatic documents.")
@@ -247,6 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--sort", choices=("corpus", "date"), default="corpus", help="order: as in the corpus, or by date (a chronology)")
     _add_filters(docs)
     docs.set_defaults(run=cmd_docs)
+
+    push = commands.add_parser("push", help="push the index to Milvus (backend_uri, or --uri) for backend = \"milvus\"")
+    push.add_argument("--uri", help="a Milvus server (http://host:19530; token in CWQA_MILVUS_TOKEN) or a milvus-lite .db path")
+    push.set_defaults(run=cmd_push)
 
     generators = commands.add_parser("generators", help="list answer generators")
     generators.set_defaults(run=cmd_generators)
