@@ -9,7 +9,7 @@ import importlib.util
 
 import pytest
 
-from cwqa.answers.model import ABSTAIN_PHRASE, BackendError
+from cwqa.answers.model import ABSTAIN_PHRASE, PREMISE_PHRASES, BackendError
 from cwqa.answers.options import LocalOptions
 from cwqa.answers.plugins import get_generator, list_generators
 from cwqa.answers.run import generate_answer, stream_answer
@@ -109,6 +109,20 @@ def test_the_local_model_streams_the_text_it_then_answers_with(local, hits, embe
     _assert_abstains_or_cites(stream.answer, hits)
     if stream.answer.abstained:  # what was shown says what the answer says
         assert normalise(ABSTAIN_PHRASE).rstrip(".") in normalise(shown)
+
+
+@needs_model
+@pytest.mark.lm
+@pytest.mark.slow
+def test_the_bundled_model_is_told_to_say_when_the_passages_contradict_the_premise(local, hits, embedder):
+    # "It does not work by fixed plans" [2]: the question assumes the opposite. A 135M model is not
+    # expected to judge it; the contract must reach it, and whatever it says is checked as usual.
+    answer = generate_answer(local, "Why did Kennan say Soviet power works by fixed plans?", hits, embedder)
+    prompt = normalise(local.prompts[-1])
+    assert all(normalise(phrase) in prompt for phrase in PREMISE_PHRASES.values())
+    _assert_abstains_or_cites(answer, hits)
+    if answer.premise:
+        assert any(s.citations for s in answer.sentences if s.method != "premise")
 
 
 @needs_transformers

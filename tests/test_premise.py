@@ -28,12 +28,16 @@ REJECTED_PREVIOUS = "At the Geneva Foreign Ministers meeting the Western Powers 
 REJECTED = "This was rejected by the Soviet Union which, however, indicated that it might be prepared to develop East-West exchanges along the indicated lines on the basis of bilateral talks."
 
 
-def make_hit(text: str, rank: int) -> Hit:
+def make_hit(text: str, rank: int, doc: str = "long-telegram") -> Hit:
+    title, citation = {
+        "long-telegram": ("The Long Telegram", f'Kennan, "Long Telegram", 22 Feb 1946, ¶{rank}, p. 708'),
+        "nsc-5607": ("National Security Council Report NSC 5607", f"NSC 5607, 29 Jun 1956, ¶{rank}"),
+    }[doc]
     chunk = Chunk(
-        id=f"long-telegram/p{rank}", paragraph_id=f"long-telegram/p{rank}", doc_id="long-telegram",
-        doc_title="The Long Telegram", section_id="part-5", section_label="Part 5", section_title="Part 5",
+        id=f"{doc}/p{rank}", paragraph_id=f"{doc}/p{rank}", doc_id=doc,
+        doc_title=title, section_id="part-5", section_label="Part 5", section_title="Part 5",
         label="", ordinal=rank, window=1, windows=1, text=text, text_start=0, text_end=len(text), start=0,
-        end=len(text), first_page=708, last_page=708, citation=f'Kennan, "Long Telegram", 22 Feb 1946, ¶{rank}, p. 708',
+        end=len(text), first_page=708, last_page=708, citation=citation,
     )
     return Hit(rank=rank, score=1.0 / rank, chunk=chunk, mode="hybrid")
 
@@ -183,3 +187,34 @@ def test_the_extractive_phrases_are_the_models_phrases(verdict):
     # One contract: the extractive answer opens with the phrase verification recognises.
     assert premise_phrase(PREMISE_PHRASES[verdict]) == verdict
     assert isinstance(Answer("q", "", [], premise=verdict).to_dict()["premise"], str)
+
+
+# ---------------------------------------------------------------------------------------------
+# The claim's subject: passages that never name it do not answer (the evidence-removed case)
+
+# NSC 5607, verbatim: on exchanges and Soviet motives, never naming Kennan.
+NSC_MOTIVES = (
+    "In this way, it could be made clear that what we do is a part of our policy designed to weaken "
+    "International Communism, and that it is not either an acquiescence in Soviet policy or a recognition "
+    "that Soviet motives have so changed that they are no longer to be feared."
+)
+
+
+def test_the_subject_of_a_why_question_is_its_first_word_after_the_auxiliary_and_determiners():
+    from cwqa.answers.premise import claim_subject
+
+    assert claim_subject("why did kennan call for a preventive war against the ussr?") == "kennan"
+    assert claim_subject("why had all soviet troops left cuba by october 1963?") == "soviet"
+    assert claim_subject("did kennan call for a preventive war?") is None
+
+
+def test_a_why_question_about_someone_no_passage_names_is_not_answered():
+    from cwqa.answers.extractive import missing_subject
+
+    hits = [make_hit(NSC_MOTIVES, 1, "nsc-5607")]
+    question = "why did kennan think soviet motives had changed so that they were no longer to be feared?"
+    assert missing_subject(question, hits) == ['the question\'s subject "kennan"']
+    assert missing_subject("why did the soviets change their motives?", hits) == []
+    generator = ExtractiveGenerator(Settings(), embedder=TopicEmbedder())
+    answer = generate_answer(generator, question, hits, NoEmbedder())
+    assert answer.abstained and 'subject "kennan"' in answer.abstain_reason

@@ -24,7 +24,7 @@ from .citations import _answer_spans, merge_fragments
 from .model import PREMISE_PHRASES, Answer, abstention
 from .options import ExtractiveOptions
 from .plugins import Generator
-from .premise import PremiseCheck, check_premise, unsupported_premise
+from .premise import PremiseCheck, check_premise, claim_subject, unsupported_premise
 
 
 # Extractive abstention: the answer is withheld when its evidence score (see `evidence_score`)
@@ -365,11 +365,17 @@ class ExtractiveGenerator(Generator):
         chosen = follow_announcements(chosen, scored, hits)
         missing = missing_key_terms(question, hits)
         unmet = unmet_needs(question, [s.text for s in chosen], hits)
+        # A passage set that never names whom the question is about does not answer it, whatever
+        # the score (the scores of sentences on the same subject matter can outweigh any penalty).
+        unmet += missing_subject(question, hits) if options.premise else []
         best = scored[0].score if scored else None
         evidence = evidence_score(best, len(missing), unmet=len(unmet))
         diagnostics = {"best_score": best, "missing": missing, "unmet": unmet}
-        if evidence < threshold:
+        off_subject = any(need.startswith("the question's subject") for need in unmet)
+        if evidence < threshold or off_subject:
             why = f"evidence {evidence:.2f} is below the threshold {threshold:.2f}"
+            if off_subject and evidence >= threshold:
+                why = "no passage mentions the question's subject"
             if best is None:
                 why = "the passages hold no whole sentence to quote"
             elif missing or unmet:
@@ -385,6 +391,23 @@ class ExtractiveGenerator(Generator):
                 diagnostics=diagnostics, premise=check.verdict, premise_reason=check.reason,  # type: ignore[arg-type]
             )
         return Answer(question, compose_extract(chosen), hits, self.name, evidence=evidence, diagnostics=diagnostics)
+
+
+def missing_subject(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The subject of a why/how question's claim when no passage mentions it, as an unmet need.
+
+    "Why did Kennan call for a preventive war?" is not answered, nor its premise judged, by
+    passages that never name Kennan: with his telegram left out, NSC 5607's sentences on war are
+    about something else. Questions are often typed in lower case, so the capitalised key terms
+    (`missing_key_terms`) miss such a name; the claim's grammar finds it.
+    """
+    subject = claim_subject(question)
+    if subject is None:
+        return []
+    pool: set[str] = set()
+    for hit in hits:
+        pool.update(re.findall(r"[a-z0-9]+", " ".join([hit.citation, hit.chunk.doc_title, hit.text]).lower()))
+    return [] if _mentioned(subject, pool) else [f'the question\'s subject "{subject}"']
 
 
 def premise_check(question: str, scored: Sequence[ScoredSentence], missing: Sequence[str]) -> PremiseCheck:

@@ -94,6 +94,25 @@ def presupposed_claim(question: str) -> str | None:
     return claim if len(content_terms(claim)) >= 2 else None
 
 
+# Words that open a noun phrase without naming anything: "why did *the* Soviets ...".
+_DETERMINERS = frozenset("the a an all any some his her its their this that these those".split())
+
+
+def claim_subject(question: str) -> str | None:
+    """Whom or what a why/how question's claim is about: its first word after the auxiliary and
+    any determiners ("why did kennan call ..." -> "kennan", "why had all soviet troops ..." ->
+    "soviet"). Passages that never mention it are about something else, however similar."""
+    claim = presupposed_claim(question)
+    if claim is None:
+        return None
+    tokens = words(claim)[1:]  # the auxiliary first
+    while tokens and tokens[0] in _DETERMINERS:
+        tokens = tokens[1:]
+    if not tokens or not content_terms(tokens[0]):
+        return None  # "why did we ..." / "how did it ...": no subject to look for
+    return tokens[0]
+
+
 def negated_terms(text: str) -> set[str]:
     """Stems of the content words that a negator or a denying verb governs in a text.
 
