@@ -41,7 +41,7 @@ def test_index_round_trip_keeps_every_passage(settings, retriever):
     assert set(manifest["corpus"]) >= {"000_c4af6ddfc8abae36.txt", "004_f76ce0a354435b07.meta.json"}
     assert manifest["dense_index"] == "flat" and manifest["cwqa_version"]
     # A folder of plainly named files, each with its checksum in the manifest.
-    assert {"chunks.jsonl", "dense.faiss", "embeddings.npy", "documents.json"} <= set(manifest["files"])
+    assert {"chunks.jsonl", "dense.faiss", "embeddings.npy", "documents.jsonl", "facet_values.json"} <= set(manifest["files"])
 
 
 def test_fresh_index_is_reported_fresh(settings, retriever):

@@ -13,7 +13,7 @@ import pytest
 
 from cwqa.backends import Filter, get_backend
 from cwqa.backends.embedded import passage_mask
-from cwqa.chunkstore import ChunkStore, day_number, write_chunks
+from cwqa.stores import ChunkStore, day_number, write_chunks
 from cwqa.errors import ConfigError
 from cwqa.lexical import bm25_at, bm25_scores, bm25_top, load_bm25, weighted_terms, write_bm25
 from cwqa.passages import Chunk

@@ -394,7 +394,8 @@ def matching_documents(
     for name in facets:
         if name not in FACETS:
             raise QueryError(f"unknown facet {name!r} (known: {', '.join(FACETS)})")
-    table = table if table is not None else facet_table(documents)
+    # An index's documents carry their facet table (cwqa.stores); a plain list is tabled here.
+    table = table if table is not None else getattr(documents, "facets", None) or facet_table(documents)
     chosen = np.ones(len(documents), dtype=bool)
     for name, wanted in facets.items():
         column = table[name]

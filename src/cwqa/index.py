@@ -6,8 +6,9 @@ Layout of the index folder (default `index/`):
     build-<time>-<pid>-<random>/  one complete build:
         manifest.json       how it was built: settings, model, corpus file hashes, file checksums
         chunks.jsonl        the passages, one JSON object a line, in index order, with the
-                            arrays that read them one at a time (cwqa.chunkstore)
-        documents.json      document metadata (title, date, source, ...)
+                            arrays that read them one at a time (cwqa.stores)
+        documents.jsonl     document metadata (title, date, source, ...), one a line, with its
+                            ids, numbers and facets beside it (cwqa.stores)
         embeddings.npy      unit vectors, float32, one row per passage
         sentences.npy       unit vectors of each passage's sentences, float32
         sentence_offsets.npy  passage i's sentences are rows offsets[i]:offsets[i+1]
@@ -37,7 +38,7 @@ from typing import Callable
 import numpy as np
 
 from .chunking import chunk_documents
-from .chunkstore import ChunkStore, write_chunks
+from .stores import ChunkStore, DocumentStore, write_chunks, write_documents
 from .config import VERSION as __version__, Settings
 from .corpus import corpus_fingerprint, file_sha256, read_corpus
 from .dense import read_dense_index, write_dense_index
@@ -50,10 +51,9 @@ from .text import split_sentences
 from .vectors import clear_checkpoints
 from .vectors import embed as embed_resumably
 
-FORMAT_VERSION = 2  # 2: passages read on demand (chunkstore), sampled checksums of large files
+FORMAT_VERSION = 2  # 2: passages and documents read on demand (cwqa.stores), sampled checksums of large files
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-DOCUMENTS = "documents.json"
 EMBEDDINGS = "embeddings.npy"
 SENTENCES = "sentences.npy"
 SENTENCE_OFFSETS = "sentence_offsets.npy"
@@ -91,7 +91,7 @@ class LoadedIndex:
     path: Path
     manifest: dict
     chunks: ChunkStore  # a Sequence[Chunk], decoded on demand
-    documents: list[IndexedDocument]
+    documents: DocumentStore  # a Sequence[IndexedDocument], decoded on demand
     embeddings: np.ndarray
     sentences: np.ndarray
     sentence_offsets: np.ndarray
@@ -272,7 +272,7 @@ def write_build(
     try:
         doc_index = {document.id: i for i, document in enumerate(documents)}
         write_chunks(temporary, chunks, doc_index, [{"embedding_key": key} for key in keys[: len(chunks)]])
-        (temporary / DOCUMENTS).write_text(json.dumps([d.to_dict() for d in documents], indent=1), "utf-8")
+        write_documents(temporary, documents)
         np.save(temporary / EMBEDDINGS, np.asarray(vectors, dtype=np.float32))
         np.save(temporary / SENTENCES, np.asarray(sentence_vectors, dtype=np.float32))
         np.save(temporary / SENTENCE_OFFSETS, np.asarray(sentence_offsets, dtype=np.int64))
@@ -365,7 +365,7 @@ def load_index(settings: Settings) -> LoadedIndex:
     try:
         manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
         chunks = ChunkStore(build)
-        documents = [IndexedDocument.from_dict(r) for r in json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))]
+        documents = DocumentStore(build)
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         sentences = np.load(build / SENTENCES, mmap_mode="r")
         sentence_offsets = np.load(build / SENTENCE_OFFSETS)
