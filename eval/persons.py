@@ -17,6 +17,8 @@ eval/persons_questions.jsonl: one question a line, with the id of the entry it a
 (`entry`: 'p_TLE1', 't_CoCom1'), its list (`persons`, `terms`), `kind` and `split`. A question
 counts as answered when a passage of that entry is among the first 3 hits of
 `cwqa.open_pipeline(settings).search(question)`, and the entry is cited in its volume and list.
+The same is counted for retrieval alone, without the step that puts the entry naming the person
+or abbreviation asked first (`cwqa.entries`, applied by `Pipeline.search`).
 """
 
 from __future__ import annotations
@@ -101,9 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = open_pipeline(settings, log=lambda message: print(f"persons: {message}", file=sys.stderr))
     rows = load_questions(args.split)
     by_kind: dict[str, list[int]] = {}
-    found = first = cited = 0
+    found = first = cited = plain = 0
     for row in rows:
         hits = pipeline.search(row["question"]).hits
+        # The ranking without the entries step (cwqa.entries) that search applies: what retrieval
+        # alone gives (rerank is off, so search adds nothing else).
+        plain += entry_rank(pipeline.retriever.rank(row["question"], settings.k).hits[:TOP], row) is not None
         rank = entry_rank(hits[:TOP], row)
         hit = rank is not None
         found += hit
@@ -119,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"split: {args.split}, {n} questions, corpus {described}, {len(pipeline.chunks)} passages")
     print(f"entry in the top {TOP}: {found}/{n} = {found / n:.3f}   (bar: 0.90)")
     print(f"entry first:        {first}/{n} = {first / n:.3f}")
+    print(f"without the entries step (retrieval alone), in the top {TOP}: {plain}/{n} = {plain / n:.3f}")
     print(f"entry in the top {TOP} and cited in its volume and list: {cited}/{n}")
     for kind, marks in sorted(by_kind.items()):
         print(f"  {kind}: {sum(marks)}/{len(marks)} = {sum(marks) / len(marks):.3f}")

@@ -143,6 +143,14 @@ class Pipeline:
             reordered = self._rerank(question, hits, policy, notes)
             reranked = reordered is not None
             hits = reordered if reordered is not None else hits
+        from . import entries  # imported here: this step is confined to search's body
+
+        # "Who was Thompson?": the List of Persons / Abbreviations entry that prints the name asked
+        # comes first, ahead of passages that only mention it; only when nothing narrows the search.
+        lists = entries.list_documents(self.documents) if entries.asked_name(question) else []
+        if lists and not (doc_ids or date_from or date_to or facets):
+            named = entries.naming_entries(question, self.retriever.rank(question, entries.DEPTH, mode, lists).hits)
+            hits = entries.entries_first(hits, named)
         hits = hits[:k]
         documents = {hit.doc_id: self.retriever.document(hit.doc_id) for hit in hits}
         return SearchResult(question.strip(), hits, ranking.mode, reranked, assess_match(hits), notes, documents)
