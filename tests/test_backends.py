@@ -351,3 +351,19 @@ def test_a_push_that_stopped_resumes_after_the_rows_there(tmp_path, tiny_bm25, m
             [p for p, _ in EmbeddedBackend(loaded).lexical(weighted_terms("Yugoslavia"), 8, Filter())]
     finally:
         resumed.close()
+
+
+def test_above_the_exact_limit_the_collection_gets_an_hnsw_index(tmp_path, tiny_bm25, monkeypatch):
+    import cwqa.backends.milvus as module
+
+    monkeypatch.setattr(module, "EXACT_SEARCH_LIMIT", 4)
+    loaded = tiny_build(tmp_path, tiny_bm25)
+    backend = MilvusBackend(loaded, SimpleNamespace(backend_uri=str(tmp_path / "hnsw.db")))
+    try:
+        assert backend.kind == "hnsw"
+        assert backend.client.describe_index(backend.collection, "vec")["index_type"] == "HNSW"
+        # Eight vectors: the graph search is exact here, so it agrees with the default's.
+        vector = loaded.embeddings[2]
+        assert [p for p, _ in backend.dense(vector, 5, Filter())] == [p for p, _ in EmbeddedBackend(loaded).dense(vector, 5, Filter())]
+    finally:
+        backend.close()
