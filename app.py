@@ -531,7 +531,9 @@ def references_panel(links: list, where) -> None:
                 DOCUMENTS_PAGE, label=pr.escape_markdown(pr.link_label(link)), icon=":material/link:",
                 query_params=link.params, help=pr.escape_markdown(link.text) or None,
             )
-    where.html(pr.unresolved_html(links))
+    unresolved = pr.unresolved_html(links)
+    if unresolved:  # st.html refuses an empty body
+        where.html(unresolved)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
