@@ -329,21 +329,21 @@ def test_a_push_that_stopped_resumes_after_the_rows_there(tmp_path, tiny_bm25, m
     monkeypatch.setattr(module, "BATCH", 3)
     client = module.connect(uri)
     calls = []
-    real_insert = client.insert
+    real_upsert = client.upsert
 
     class Killed(Exception):
         pass
 
-    def insert_twice_then_die(*args, **kwargs):
+    def write_twice_then_die(*args, **kwargs):
         calls.append(1)
         if len(calls) > 2:
             raise Killed
-        return real_insert(*args, **kwargs)
+        return real_upsert(*args, **kwargs)
 
-    client.insert = insert_twice_then_die
+    client.upsert = write_twice_then_die
     with pytest.raises(Killed):
         MilvusBackend(loaded, SimpleNamespace(backend_uri=uri), client=client)
-    client.insert = real_insert
+    client.upsert = real_upsert
     resumed = MilvusBackend(loaded, SimpleNamespace(backend_uri=uri), client=client)
     try:
         assert resumed.pushed == len(TEXTS) - 6 and resumed.stored() == len(TEXTS)
@@ -365,5 +365,15 @@ def test_above_the_exact_limit_the_collection_gets_an_hnsw_index(tmp_path, tiny_
         # Eight vectors: the graph search is exact here, so it agrees with the default's.
         vector = loaded.embeddings[2]
         assert [p for p, _ in backend.dense(vector, 5, Filter())] == [p for p, _ in EmbeddedBackend(loaded).dense(vector, 5, Filter())]
+    finally:
+        backend.close()
+
+
+def test_pushing_twice_makes_no_duplicates(tmp_path, tiny_bm25):
+    loaded = tiny_build(tmp_path, tiny_bm25)
+    backend = MilvusBackend(loaded, SimpleNamespace(backend_uri=str(tmp_path / "twice.db")))
+    try:
+        backend.client.upsert(backend.collection, [{"pos": 0, "vec": loaded.embeddings[0], "bm25": {0: 1.0}, "doc": 0, "day": 0}])
+        assert backend.stored() == len(TEXTS)  # the same position again replaces its record
     finally:
         backend.close()

@@ -193,7 +193,7 @@ class MilvusBackend(SearchBackend):
                     "doc": int(docs[position]),
                     "day": int(days[position]),
                 })
-            self.client.insert(self.collection, rows)
+            self.client.upsert(self.collection, rows)  # upsert: two pushers at once make no duplicates
         self.client.flush(self.collection)
         if self.stored() != self.count:
             raise ConfigError(f"milvus: {self.collection} at {self.uri} holds {self.stored()} records, not {self.count}")
