@@ -171,3 +171,25 @@ def test_a_build_written_from_outside_vectors_is_searched_with_its_filters(tmp_p
     assert [h.doc_id for h in in_april] == ["v1-d2"]
     assert {h.doc_id for h in pipeline.search("Soviet", k=3, facets={"place": "Moscow"}).hits} <= {"v1-d1", "v1-d2"}
     assert json.loads((pipeline.build_path / "manifest.json").read_text())["vectors"] == "external"
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_filtered_graph_search_finds_what_brute_force_finds(exact):
+    from cwqa.dense import dense_search, make_dense_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = make_dense_index(vectors, "hnsw")
+    mask = np.zeros(3000, dtype=bool)
+    mask[rng.choice(3000, 60, replace=False)] = True  # 2%: the case the exact path is for
+    query = vectors[7] + 0.1 * rng.standard_normal(32).astype(np.float32)
+    query /= np.linalg.norm(query)
+    allowed = np.flatnonzero(mask)
+    truth = allowed[np.argsort(-(vectors[allowed] @ query))][:10].tolist()
+    found = [p for p, _ in dense_search(index, query, 10, mask, exact=exact)]
+    assert set(found) <= set(allowed.tolist())
+    if exact:
+        assert found == truth
+    else:  # the graph may miss some, never return what the mask refuses
+        assert len(set(found) & set(truth)) >= 5

@@ -57,11 +57,16 @@ def read_dense_index(path: Path):
     return faiss.read_index(str(path), flags)
 
 
-def dense_search(index, query_vector: np.ndarray, depth: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+def dense_search(
+    index, query_vector: np.ndarray, depth: int, mask: np.ndarray | None = None, exact: bool = False
+) -> list[tuple[int, float]]:
     """Top (position, cosine) pairs for a query vector, optionally only where `mask` (a boolean
-    array over all positions) is true."""
+    array over all positions) is true; `exact` searches an HNSW index's stored vectors one by one
+    (for a filter that leaves few: a graph walk that must skip most of what it meets misses)."""
     import faiss
 
+    if exact and isinstance(index, faiss.IndexHNSWFlat):
+        index = faiss.downcast_index(index.storage)
     params = None
     if mask is not None:
         if not mask.any():
@@ -70,7 +75,7 @@ def dense_search(index, query_vector: np.ndarray, depth: int, mask: np.ndarray |
         # allowed id on every query.
         bits = np.packbits(mask, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-        if isinstance(index, faiss.IndexHNSWFlat):
+        if isinstance(index, faiss.IndexHNSW):
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, depth))
         else:
             params = faiss.SearchParameters(sel=selector)

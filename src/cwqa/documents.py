@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -338,14 +339,6 @@ def facet_fields(document: Document | IndexedDocument) -> dict[str, str]:
     return {name: facet_value(document, name) for name in FACETS}
 
 
-def matches_facet(value: str, wanted: str, name: str) -> bool:
-    """Whether a document's facet value satisfies what the user asked for: the same document
-    number, or the asked words within the value ('Moscow' matches 'Moscow', 'moscow')."""
-    if name == "doc_number":
-        return value == wanted.strip()
-    return normalise(wanted) in normalise(value) if wanted.strip() else True
-
-
 def close_values(wanted: str, values: Sequence[str], limit: int = 8) -> str:
     """What to suggest for a value nothing matched: the close ones, else a few that exist."""
     known = sorted({value for value in values if value})
@@ -373,6 +366,23 @@ class FacetColumn:
         numbers = np.fromiter((distinct.setdefault(value, len(distinct)) for value in values), dtype=np.int32, count=len(values))
         return cls(list(distinct), numbers)
 
+    @cached_property
+    def normalised(self) -> list[str]:
+        """The distinct values as the normaliser gives them, made once: matching compares these."""
+        return [normalise(value) for value in self.values]
+
+    def matching(self, wanted: str, name: str) -> np.ndarray:
+        """Which documents satisfy what the user asked for, as a boolean array: the same document
+        number, or the asked words within the value ('moscow' matches 'Moscow, USSR')."""
+        if name == "doc_number":
+            found = [number for number, value in enumerate(self.values) if value == wanted.strip()]
+        else:
+            key = normalise(wanted)
+            found = [number for number, value in enumerate(self.normalised) if value and key in value]
+        chosen = np.zeros(len(self.values), dtype=bool)
+        chosen[found] = True
+        return chosen[self.of_document]  # one gather over the documents, whatever their number
+
 
 def facet_table(documents: Sequence[Document | IndexedDocument]) -> dict[str, FacetColumn]:
     """Every facet of every document, computed once when an index is opened, matched often."""
@@ -399,8 +409,8 @@ def matching_documents(
     chosen = np.ones(len(documents), dtype=bool)
     for name, wanted in facets.items():
         column = table[name]
-        found = [number for number, value in enumerate(column.values) if value and matches_facet(value, wanted, name)]
-        if not found:
+        found = column.matching(wanted, name)
+        if not found.any():
             raise QueryError(f"no document has {name.replace('_', ' ')} {wanted!r} ({close_values(wanted, column.values)})")
-        chosen &= np.isin(column.of_document, found)
+        chosen &= found
     return np.flatnonzero(chosen)
