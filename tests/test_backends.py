@@ -237,6 +237,7 @@ TEXTS = [
     "Soviet Soviet Soviet policy",
     "nothing about any of it",
     "Yugoslavia",
+    "(a) 1.",  # no BM25 term at all
 ]
 
 
@@ -279,8 +280,8 @@ def tiny_build(tmp_path, bm25, count=len(TEXTS), dimension=16):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     dense = faiss.IndexFlatIP(dimension)
     dense.add(vectors)
-    docs = np.asarray([0, 0, 0, 1, 1, 1, 2, 2], dtype=np.int32)
-    days = np.asarray([19460222, 19460222, 19460222, 19560629, 19560629, 19560629, 0, 0], dtype=np.int32)
+    docs = np.asarray([0, 0, 0, 1, 1, 1, 2, 2, 2], dtype=np.int32)
+    days = np.asarray([19460222, 19460222, 19460222, 19560629, 19560629, 19560629, 0, 0, 0], dtype=np.int32)
 
     class Chunks(list):
         pass
@@ -310,7 +311,8 @@ def test_milvus_lite_answers_as_the_embedded_backend(tmp_path, tiny_bm25):
                 assert [p for p, _ in mine] == [p for p, _ in theirs]
                 assert [s for _, s in mine] == pytest.approx([s for _, s in theirs], abs=1e-5)
         terms = weighted_terms("Soviet Tito")
-        assert milvus.lexical_at(terms, [5, 0, 6]).tobytes() == embedded.lexical_at(terms, [5, 0, 6]).tobytes()
+        assert milvus.lexical_at(terms, [5, 0, 6, 8]).tobytes() == embedded.lexical_at(terms, [5, 0, 6, 8]).tobytes()
+        assert 8 not in [p for p, _ in milvus.lexical(weighted_terms("Soviet Tito Yugoslavia Baltic"), 9, Filter())]
         assert milvus.lexical(weighted_terms("zzzz"), 5, Filter()) == []
     finally:
         milvus.close()

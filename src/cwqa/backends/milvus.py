@@ -178,6 +178,9 @@ class MilvusBackend(SearchBackend):
             self._create()
         log(f"milvus: pushing {self.count - there} of {self.count} passages to {self.collection} at {self.uri}")
         weights = passage_weights(self.loaded.bm25, self.count)
+        # Milvus refuses an empty sparse vector, and a passage with no BM25 term ("(a)", "1.")
+        # has one: it gets a weight on a term id past the vocabulary, which no question has.
+        no_terms = {int(weights.shape[1]): 1.0}
         docs = np.asarray(self.loaded.chunks.docs)
         days = np.asarray(self.loaded.chunks.days)
         for begin in range(there, self.count, BATCH):
@@ -189,7 +192,7 @@ class MilvusBackend(SearchBackend):
                 rows.append({
                     "pos": position,
                     "vec": vectors[offset],
-                    "bm25": {int(t): float(w) for t, w in zip(row.indices, row.data)},
+                    "bm25": {int(t): float(w) for t, w in zip(row.indices, row.data) if w} or no_terms,
                     "doc": int(docs[position]),
                     "day": int(days[position]),
                 })
