@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import numpy as np
 
-from ..chunkstore import day_number
+from ..stores import day_number
 from ..errors import ConfigError
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Filter:
 
     @property
     def day_range(self) -> tuple[int | None, int | None]:
-        """The date bounds as yyyymmdd numbers (cwqa.chunkstore.day_number): every engine compares
+        """The date bounds as yyyymmdd numbers (cwqa.stores.day_number): every engine compares
         integers, and "1961-03" as an upper bound includes March 31."""
         return (day_number(self.date_from) if self.date_from else None,
                 day_number(self.date_to, upper=True) if self.date_to else None)
