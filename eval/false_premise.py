@@ -129,8 +129,9 @@ def run_corpus(corpus: str, work: Path, splits: tuple[str, ...], ordinary_remove
     for done, row in enumerate(ordinary, start=1):
         checked = answer_one(pipeline, on, row)
         tallies["ordinary"].outcomes.append(checked)
-        # With the check off the answer differs only where the check flagged something.
-        tallies["ordinary_off"].outcomes.append(answer_one(pipeline, off, row) if checked.premise else checked)
+        # With the check off the answer differs only where the check flagged or abstained.
+        changed = checked.premise or checked.abstained
+        tallies["ordinary_off"].outcomes.append(answer_one(pipeline, off, row) if changed else checked)
         if done % 20 == 0:
             log(f"{corpus}: ordinary {done}/{len(ordinary)}")
     removed_rows = [("removed", row) for row in false_premise]
