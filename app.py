@@ -11,6 +11,7 @@ st.code, or through st.html on strings that cwqa.web has escaped.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -520,6 +521,11 @@ def mentions_panel(entries: dict, where) -> None:
             where.html(pr.entries_html(entries[kind], kind))
 
 
+def open_document(params: dict) -> None:
+    """Show another document in the document view: its address becomes the page's."""
+    st.query_params.from_dict(params)
+
+
 def references_panel(links: list, where) -> None:
     """The document's cross-references: a link to each indexed one, the others said to be not indexed."""
     if not links:
@@ -527,9 +533,11 @@ def references_panel(links: list, where) -> None:
     where.markdown(f"**Cross-references** ({len(links)})")
     for n, link in enumerate(links):
         if link.doc_id:
-            where.page_link(
-                DOCUMENTS_PAGE, label=pr.escape_markdown(pr.link_label(link)), icon=":material/link:",
-                query_params=link.params, help=pr.escape_markdown(link.text) or None,
+            # A button, not st.page_link: a page link to the page already open does not navigate.
+            # It writes the same URL state (?doc=…) as every other way of opening a document.
+            where.button(
+                pr.escape_markdown(pr.link_label(link)), key=f"xref:{n}:{link.doc_id}", icon=":material/link:",
+                type="tertiary", help=pr.escape_markdown(link.text) or None, on_click=open_document, args=(link.params,),
             )
     unresolved = pr.unresolved_html(links)
     if unresolved:  # st.html refuses an empty body
@@ -620,6 +628,13 @@ def chronology_section(doc_ids: list[str], wanted: str) -> None:
     chronology_view(doc_ids, filters, key="chronology_documents")
 
 
+def open_picked(key: str) -> None:
+    """A point clicked on a timeline: open its document (a callback, so only a click does this)."""
+    doc_id = pr.picked_document((st.session_state.get(key) or {}).get("selection"))
+    if doc_id:  # on the Ask page too: the app routes any ?doc= address to the document view
+        open_document(pr.document_params(doc_id))
+
+
 def chronology_view(doc_ids: list[str] | None, filters: dict, key: str) -> None:
     """A timeline chart and a date-ordered table of the matching documents, each linking to its view."""
     try:
@@ -636,7 +651,10 @@ def chronology_view(doc_ids: list[str] | None, filters: dict, key: str) -> None:
     rows = pr.chronology_rows(found, page_path=DOCUMENTS_PAGE.url_path)
     chart = pr.timeline_chart(rows)
     if chart is not None:
-        st.altair_chart(chart, width="stretch", key=f"{key}_chart")
+        st.altair_chart(
+            chart, width="stretch", key=f"{key}_chart", on_select=functools.partial(open_picked, f"{key}_chart"),
+            selection_mode=pr.TIMELINE_PICK,
+        )
     undated = sum(not row["date"] for row in rows)
     if undated:
         st.caption(f"{undated} undated document{'s' if undated != 1 else ''} (editorial notes, mostly) at the end of the table, not on the chart.")

@@ -13,7 +13,7 @@ from cwqa.corpus import read_text_file
 from cwqa.documents import IndexedDocument
 from cwqa.errors import QueryError
 from cwqa.readers.tei import read_volume
-from cwqa.web.chronology import chronology, chronology_rows, timeline_chart
+from cwqa.web.chronology import chronology, chronology_rows, picked_document, timeline_chart
 
 DATA = Path(__file__).parent / "data"
 
@@ -60,7 +60,10 @@ def test_each_point_of_the_timeline_opens_its_document_in_the_app():
     first = points[0]
     href = urlsplit(first["open"])
     assert href.path == "documents" and parse_qs(href.query) == {"doc": [found[0].id]}
-    assert spec["encoding"]["href"]["field"] == "open"
+    (param,) = spec["params"]  # a click selects the point's document, which the app opens
+    assert param["select"]["fields"] == ["id"] and param["select"]["on"] == "click"
+    assert picked_document({param["name"]: [{"id": first["id"]}]}) == found[0].id
+    assert picked_document({}) == "" and picked_document(None) == ""
     assert spec["encoding"]["x"]["field"] == "day" and first["day"] == found[0].date[:10]
 
 

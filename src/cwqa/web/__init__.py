@@ -9,7 +9,8 @@ metacharacter escaped, so `![x](http://...)` or `<img onerror=...>` in a documen
 """
 
 from ..verdict import is_strong
-from .chronology import chronology, chronology_rows, timeline_chart
+from .chronology import PICK as TIMELINE_PICK
+from .chronology import chronology, chronology_rows, picked_document, timeline_chart
 from .escape import escape_html, escape_markdown, safe_url
 from .exports import export_name, results_json, results_markdown
 from .html import (
@@ -26,9 +27,9 @@ from .views import (
 )
 
 __all__ = [
-    "FILTERS", "K_CHOICES", "SCROLL_SCRIPT", "STYLE", "SharedIndex", "answer_html", "answer_view", "chronology", "chronology_rows", "chunk_where", "context_html",
+    "FILTERS", "K_CHOICES", "SCROLL_SCRIPT", "STYLE", "SharedIndex", "TIMELINE_PICK", "answer_html", "answer_view", "chronology", "chronology_rows", "chunk_where", "context_html",
     "coverage_rows", "describe_build", "document_entries", "document_href", "document_html", "document_params", "document_rows", "escape_html", "escape_markdown",
     "entries_html", "entry_table", "export_name", "generator_choices", "highlight_html", "is_strong", "link_label", "metadata_html", "one_line",
-    "paragraph_context", "paragraph_html", "query_terms", "read_prefs", "reference_catalogue", "reference_links", "report_tables", "results_json",
+    "paragraph_context", "paragraph_html", "picked_document", "query_terms", "read_prefs", "reference_catalogue", "reference_links", "report_tables", "results_json",
     "results_markdown", "row_matches", "safe_url", "section_subtitle", "settings_key", "source_span", "timeline_chart", "unresolved_html", "url_params",
 ]

@@ -2,8 +2,8 @@
 
 The same order as `cwqa docs --sort date` (dated documents by date, then document number; the
 undated after them), and the same filters as search (`cwqa.pipeline.filter_documents`). The chart
-is a Vega-Lite spec built with altair (which ships with Streamlit): one point per dated document,
-each linking to its document view. The persons and terms lists have no date and are not documents
+is a Vega-Lite spec built with altair (which ships with Streamlit): one point per dated document;
+clicking one selects it, and the app opens its document view. The persons and terms lists have no date and are not documents
 of the record, so they are left out.
 """
 
@@ -16,6 +16,8 @@ import altair as alt
 from ..documents import IndexedDocument
 from ..pipeline import filter_documents
 from .urlstate import document_href
+
+PICK = "pick"  # the timeline's selection: the clicked point's document
 
 
 def _is_list(document: IndexedDocument) -> bool:
@@ -71,20 +73,23 @@ def _day(date: str) -> str:
 
 def timeline_chart(rows: Sequence[dict]) -> alt.Chart | None:
     """A timeline of the dated rows: one point a document (by date, on its volume's line), its
-    title, date and place on hover; clicking a point opens the document. None when no row is dated."""
+    title, date and place on hover; clicking a point selects its document (`picked_document`).
+    None when no row is dated."""
     dated = [{**row, "day": _day(row["date"]), "title": row["title"][:120]} for row in rows if row.get("date")]
     if not dated:
         return None
     lanes = sorted({row["source"] or "documents" for row in dated})
     for row in dated:
         row["lane"] = row["source"] or "documents"
+    # Clicking a point selects its document; the app opens it (Streamlit reruns on the selection:
+    # a Vega `href` does not navigate inside Streamlit).
+    pick = alt.selection_point(name=PICK, fields=["id"], on="click", clear=False)
     chart = (
         alt.Chart(alt.Data(values=dated))
-        .mark_circle(size=90, opacity=0.75)
+        .mark_circle(size=90, opacity=0.75, cursor="pointer")
         .encode(
-            x=alt.X("day:T", title="date"),
-            y=alt.Y("lane:N", title=None, sort=lanes),
-            href=alt.Href("open:N"),
+            x=alt.X("day:T", title="date", axis=alt.Axis(format="%b %Y", labelOverlap=True)),
+            y=alt.Y("lane:N", title=None, sort=lanes, axis=alt.Axis(labelLimit=260)),
             tooltip=[
                 alt.Tooltip("date:N", title="date"),
                 alt.Tooltip("doc:N", title="doc."),
@@ -92,6 +97,16 @@ def timeline_chart(rows: Sequence[dict]) -> alt.Chart | None:
                 alt.Tooltip("place:N", title="place"),
             ],
         )
+        .add_params(pick)
         .properties(height=max(90, 45 * len(lanes)))
     )
     return chart
+
+
+def picked_document(selection: dict | None) -> str:
+    """The document id of the point clicked on the timeline ('' when none), from the chart's
+    selection state as Streamlit returns it ({"pick": [{"id": …}]})."""
+    for point in (selection or {}).get(PICK) or ():
+        if isinstance(point, dict) and point.get("id"):
+            return str(point["id"])
+    return ""
