@@ -120,6 +120,14 @@ def test_the_bundled_model_is_told_to_say_when_the_passages_contradict_the_premi
     answer = generate_answer(local, "Why did Kennan say Soviet power works by fixed plans?", hits, embedder)
     prompt = normalise(local.prompts[-1])
     assert all(normalise(phrase) in prompt for phrase in PREMISE_PHRASES.values())
+    assert answer.verified and answer.generator == "local"
+    if answer.abstained:  # in the fixed phrase, or a verdict on the premise that quoted nothing
+        assert answer.text == ABSTAIN_PHRASE and answer.cited == [] and answer.premise is None
+        assert answer.abstain_reason in (
+            "the model said the passages do not answer the question",
+            "the answer rejected the question's premise but quoted nothing from the passages",
+        )
+        return
     _assert_abstains_or_cites(answer, hits)
     if answer.premise:
         assert any(s.citations for s in answer.sentences if s.method != "premise")
