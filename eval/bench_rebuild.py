@@ -7,7 +7,7 @@ volume added to an indexed corpus. Prints numbers; asserts nothing.
 resume       `cwqa index` over a corpus in a fresh index folder, uninterrupted; then again in another
              fresh folder, killed (SIGKILL) at a random point after its first checkpoints, and run
              again to completion. Wall times of each run, and how many texts each embedded.
-incremental  that corpus indexed, then one more volume's files added (vol. XXIV's front matter):
+incremental  that corpus indexed, then one more volume's file added (FRUS 1894, the Nicaragua attachments):
              how many texts the rebuild embedded against the new volume's own, and its wall time.
 Every run is the real command in a fresh process (interpreter, imports and model load included).
 --workers N and --device pass through to `cwqa index`.
@@ -32,7 +32,7 @@ DATA = ROOT / "tests" / "data"
 BASE = [ROOT / "corpus" / name for name in sorted(os.listdir(ROOT / "corpus"))] + [
     DATA / "frus1955-57v24-chapter.xml", DATA / "frus1955-57v24-excerpt.xml", DATA / "frus1946v06-d475.xml",
 ]
-ADDED = [DATA / "frus1955-57v24-front.xml"]
+ADDED = [DATA / "frus1894Nicaragua-attachments.xml"]  # another volume (FRUS 1894)
 BATCH = "128"  # texts a checkpoint holds here: small, so a kill at a random point loses little
 
 

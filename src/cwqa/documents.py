@@ -108,11 +108,20 @@ def section_position(paragraph: Paragraph) -> int:
     return int(match.group(1)) if match else paragraph.ordinal
 
 
+ENTRY_KINDS = ("person", "term")  # a List of Persons or List of Abbreviations entry (readers/tei_lists)
+
+
 def format_citation(document: Document, paragraph: Paragraph) -> str:
     """A citation a reader can check in print.
 
     'Kennan, "Long Telegram", 22 Feb 1946, Part 3 ¶(b), pp. 696–709 — FRUS 1946, vol. VI, doc. 475'
+    'FRUS 1955–57, vol. XXIV, List of Persons, Dulles, John Foster, p. xiii' (an entry: the volume's
+    front matter is cited as the volume, the list and the name printed there)
     """
+    printed = document.source.get("volume_short", "")
+    if paragraph.kind in ENTRY_KINDS:
+        pages = format_pages(paragraph.first_page, paragraph.last_page)
+        return ", ".join(part for part in (printed, document.citation_name, paragraph.section_label, pages) if part)
     where = [document.citation_name]
     if paragraph.kind == "footnote":
         where.append(f"n. {paragraph.label}" if paragraph.label else "note")
@@ -127,7 +136,6 @@ def format_citation(document: Document, paragraph: Paragraph) -> str:
     if pages:
         where.append(pages)
     citation = ", ".join(part for part in where if part)
-    printed = document.source.get("volume_short", "")
     if printed:
         number = document.source.get("document")
         citation += f" — {printed}" + (f", doc. {number}" if number else "")

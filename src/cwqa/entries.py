@@ -23,7 +23,6 @@ from typing import Sequence
 
 from .passages import Hit
 
-ENTRY_KINDS = ("person", "term")
 DEPTH = 20  # entries searched for a name: more than any surname's entries in one volume's list
 # Question forms that ask who someone was or what an abbreviation stands for; `name` is asked.
 _PERSON_FORMS = (

@@ -24,6 +24,7 @@ from .config import Settings, load_settings, rerank_policy
 from .bibliography import FORMATS as EXPORT_STYLES  # noqa: F401  (re-exported for the CLI)
 from .bibliography import export as export_citations
 from .documents import FACETS, Coverage, IndexedDocument, facet_fields, matching_documents  # noqa: F401  (FACETS: for the CLI)
+from . import entries
 from .embedding import get_embedder
 from .errors import ConfigError, QueryError
 from .fusion import should_rerank
@@ -143,7 +144,6 @@ class Pipeline:
             reordered = self._rerank(question, hits, policy, notes)
             reranked = reordered is not None
             hits = reordered if reordered is not None else hits
-        from . import entries  # imported here: this step is confined to search's body
 
         # "Who was Thompson?": the List of Persons / Abbreviations entry that prints the name asked
         # comes first, ahead of passages that only mention it; only when nothing narrows the search.

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from ..documents import IndexedDocument
+from ..documents import ENTRY_KINDS, IndexedDocument
 from .escape import escape_html
 
 # A document's extra key -> (the chunk kind of its list's entries, the list's name for messages)
@@ -56,7 +56,7 @@ def entry_table(documents: Sequence[IndexedDocument], chunks: Iterable) -> Entry
     lists = {d.id: (_volume_of(d), str(d.extra.get("list"))) for d in documents if (d.extra or {}).get("list") in KINDS}
     texts: dict[str, list] = {}
     for chunk in chunks:
-        if chunk.doc_id in lists and chunk.kind in ("person", "term") and chunk.label:
+        if chunk.doc_id in lists and chunk.kind in ENTRY_KINDS and chunk.label:
             texts.setdefault(chunk.paragraph_id, []).append(chunk)
     table: EntryTable = {}
     for windows in texts.values():
