@@ -54,9 +54,13 @@ class EmbeddedBackend(SearchBackend):
         self._docs = np.asarray(loaded.chunks.docs)
         self._days = np.asarray(loaded.chunks.days)
         self._document_count = len(loaded.documents)
+        self._masked: tuple[Filter | None, np.ndarray | None] = (None, None)
 
     def mask(self, where: Filter) -> np.ndarray | None:
-        return passage_mask(where, self._docs, self._days, self._document_count)
+        # A search asks for the same filter's mask twice (dense, then BM25): made once.
+        if where is not self._masked[0]:
+            self._masked = (where, passage_mask(where, self._docs, self._days, self._document_count))
+        return self._masked[1]
 
     def dense(self, vector: np.ndarray, depth: int, where: Filter) -> Ranked:
         keep = self.mask(where)
