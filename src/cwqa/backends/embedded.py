@@ -57,10 +57,13 @@ class EmbeddedBackend(SearchBackend):
         self._masked: tuple[Filter | None, np.ndarray | None] = (None, None)
 
     def mask(self, where: Filter) -> np.ndarray | None:
-        # A search asks for the same filter's mask twice (dense, then BM25): made once.
-        if where is not self._masked[0]:
-            self._masked = (where, passage_mask(where, self._docs, self._days, self._document_count))
-        return self._masked[1]
+        # A search asks for the same filter's mask twice (dense, then BM25): made once. The pair
+        # is read and replaced whole, so searches in two threads never get each other's mask.
+        masked = self._masked
+        if where is not masked[0]:
+            masked = (where, passage_mask(where, self._docs, self._days, self._document_count))
+            self._masked = masked
+        return masked[1]
 
     def dense(self, vector: np.ndarray, depth: int, where: Filter) -> Ranked:
         keep = self.mask(where)
