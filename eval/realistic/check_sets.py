@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check the realistic evaluation sets in eval/realistic/.
 
-Verifies, for questions.jsonl, unanswerable.jsonl and false_premise.jsonl:
+Verifies, for questions.jsonl, unanswerable.jsonl, false_premise.jsonl and crossref.jsonl:
   * every line is a JSON object with the expected fields and values;
   * ids are unique across the three files;
   * every quote occurs verbatim (after collapsing whitespace) in its source:
@@ -10,7 +10,9 @@ Verifies, for questions.jsonl, unanswerable.jsonl and false_premise.jsonl:
     volume only to report a wrong document number);
   * quotes are 8-40 words and sit inside one paragraph (warning only);
   * unanswerable lines have no quotes and doc null; false-premise lines have
-    a "premise" and at least one quote.
+    a "premise" and at least one quote;
+  * cross-reference lines (kind "crossref") name in "via" the vol. V document
+    whose "See Document N" footnote points to `doc`, where the quotes are.
 Prints counts by file / kind / split, the content-word overlap between each
 question and its quotes (median overall and per kind), and near-duplicate
 question pairs.  Exits 1 on any error (e.g. a quote not found), else 0.
@@ -36,6 +38,7 @@ FILES = {
     "questions.jsonl": "answerable",
     "unanswerable.jsonl": "unanswerable",
     "false_premise.jsonl": "false_premise",
+    "crossref.jsonl": "crossref",
 }
 ANSWERABLE_KINDS = {"paraphrase", "modern-term", "who-when", "why-how", "list-item"}
 UNANSWERABLE_KINDS = {"near-miss", "off-topic"}
@@ -170,7 +173,18 @@ def main() -> int:
                 if quotes or r.get("doc") is not None:
                     errors.append(f"{where}: unanswerable line must have quotes [] and doc null")
             else:
-                if kind not in ANSWERABLE_KINDS:
+                if role == "crossref":
+                    if kind != "crossref":
+                        errors.append(f"{where}: bad kind {kind!r} (want 'crossref')")
+                    via = re.fullmatch(VOL5_ID + r"-d(\d+)", str(r.get("via") or ""))
+                    target = re.fullmatch(VOL5_ID + r"-d(\d+)", str(r.get("doc") or ""))
+                    if not via or int(via.group(1)) not in v5docs:
+                        errors.append(f"{where}: 'via' must name a vol. V document, not {r.get('via')!r}")
+                    elif target and not re.search(
+                            r"Documents?\s+[\d\s,and–-]*\b%s\b" % target.group(1),
+                            v5docs[int(via.group(1))].partition("* * *")[2]):
+                        errors.append(f"{where}: {r.get('via')} has no footnote naming Document {target.group(1)}")
+                elif kind not in ANSWERABLE_KINDS:
                     errors.append(f"{where}: bad kind {kind!r}")
                 if not quotes:
                     errors.append(f"{where}: no quotes")
@@ -198,7 +212,7 @@ def main() -> int:
                 qw = content_words(r.get("question", ""))
                 aw = set().union(*(content_words(q) for q in quotes)) if quotes else set()
                 shared = sorted(qw & aw)
-                if role == "answerable":
+                if role in ("answerable", "crossref"):
                     overlaps[kind].append(len(shared))
                     per_q.append((rid, kind, len(shared), shared))
             records[fname].append(r)

@@ -41,6 +41,7 @@ from .chunking import chunk_documents
 from .stores import ChunkStore, DocumentStore, write_chunks, write_documents
 from .config import VERSION as __version__, Settings
 from .corpus import corpus_fingerprint, file_sha256, read_corpus
+from .crossrefs import referenced_documents
 from .dense import read_dense_index, write_dense_index
 from .documents import Coverage, IndexedDocument
 from .embedding import ParallelEncoder, get_embedder, resolve_device
@@ -224,8 +225,15 @@ def build_index(settings: Settings, progress: Progress | None = None, log: Log =
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with encoder_for(settings, embedder) as encoder:
         vectors, embedded = embed_resumably(encoder, all_texts, keys, previous, settings.index_dir, progress)
+    # Each document's resolved cross-references are saved with it, so that a search can follow
+    # them from a hit without reading any passage (cwqa.retrieval, `follow_references`).
+    references = referenced_documents(documents)
+    indexed = [IndexedDocument.of(d) for d in documents]
+    for record in indexed:
+        if references.get(record.id):
+            record.extra["references"] = references[record.id]
     final = write_build(
-        settings, [IndexedDocument.of(d) for d in documents], chunks, texts, vectors[: len(chunks)],
+        settings, indexed, chunks, texts, vectors[: len(chunks)],
         vectors[len(chunks):], offsets, keys,
         {"max_seq_length": embedder.max_tokens, "coverage": [c.to_dict() for c in corpus.coverage],
          "embedded": embedded, "reused": len(all_texts) - embedded, "corpus": corpus_hashes},

@@ -8,6 +8,7 @@ verdict and the app never need a second search. Reranking is a step above this o
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ from .passages import Chunk, Hit
 
 # What the period words of a question's modern terms count for, against the question's own words.
 EXPANSION_WEIGHT = 0.5
+# Following cross-references (`follow_references`): the documents that the first FOLLOW_FROM
+# documents of the dense and of the BM25 candidates refer to lend up to FOLLOW_PASSAGES of their
+# passages to the candidates (half the best by dense score, half by BM25), chosen among at most
+# FOLLOW_GATHER of their passages.
+FOLLOW_FROM = 3
+FOLLOW_PASSAGES = 32
+FOLLOW_GATHER = 256
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,13 @@ class Retriever:
                 seen = set(candidates)
                 candidates += [position for position, _ in lexical if position not in seen]
             dense = sorted(self.dense_rescore(query, candidates), key=lambda pair: (-pair[1], pair[0]))
+        # The dense scale is the ordinary candidates': a followed passage below their lowest
+        # dense score does not stretch it (and so leaves their fused scores as they were).
+        dense_floor = min((score for _, score in dense), default=None)
+        if mode == "hybrid" and self.settings.follow_references:
+            extra_dense, extra_lexical = self.followed_references(query, terms, dense, lexical, where)
+            dense = sorted(dense + extra_dense, key=lambda pair: (-pair[1], pair[0]))
+            lexical = sorted(lexical + extra_lexical, key=lambda pair: (-pair[1], pair[0]))
         if mode == "dense":
             ranked = dense
         elif mode == "bm25":
@@ -159,7 +174,7 @@ class Retriever:
             ranked = fuse_rrf([dense, lexical], [weight, 1.0 - weight], self.settings.rrf_k)
         else:
             weight = self.settings.dense_weight
-            ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[None, 0.0])
+            ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[dense_floor, 0.0])
         if self.settings.neighbour_weight and mode == "hybrid":
             ranked = self._with_neighbours(ranked, self.settings.neighbour_weight)
         shown = ranked[:depth]
@@ -181,6 +196,63 @@ class Retriever:
         ]
         clear = leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin)
         return Ranking(hits, clear, mode)
+
+    def followed_references(
+        self, query, terms: dict[str, float], dense: list[tuple[int, float]], lexical: list[tuple[int, float]], where: Filter
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """Passages of the documents that the leading candidates' documents refer to ("See
+        Document 12"), as (dense, BM25) score lists to join the candidates before fusion.
+
+        The references are those saved with each document at build time (`extra["references"]`).
+        Only passages that are not candidates already and pass the search's filter join; they
+        are scored exactly as the candidates are, and one without a BM25 score above 0 joins the
+        dense list only (as a dense find outside BM25's pool does).
+        """
+        candidates = {position for position, _ in dense} | {position for position, _ in lexical}
+        if not candidates:
+            return [], []
+        doc_of = self.chunks.docs
+        leading: list[list[int]] = []
+        for ranking in (dense, lexical):
+            docs: list[int] = []
+            for position, _ in ranking:
+                doc = int(doc_of[position])
+                if doc not in docs:
+                    docs.append(doc)
+                    if len(docs) == FOLLOW_FROM:
+                        break
+            leading.append(docs)
+        # The first dense document, then the first BM25 one, then the second of each, ...
+        sources = list(dict.fromkeys(doc for pair in itertools.zip_longest(*leading) for doc in pair if doc is not None))
+        targets: list[int] = []
+        for doc in sources:
+            for doc_id in (self.documents[doc].extra or {}).get("references") or ():
+                index = self._doc_index.get(doc_id)
+                if index is not None and index not in targets:
+                    targets.append(index)
+        gathered: list[int] = []
+        for index in targets:
+            gathered += [p for p in self.chunks.of_document(index) if p not in candidates]
+            if len(gathered) >= FOLLOW_GATHER:
+                gathered = gathered[:FOLLOW_GATHER]
+                break
+        if not gathered:
+            return [], []
+        positions = np.asarray(gathered, dtype=np.int64)
+        mask = passage_mask(where, np.asarray(doc_of[positions]), np.asarray(self.chunks.days[positions]), len(self.documents))
+        if mask is not None:
+            positions = positions[mask]
+        if positions.size == 0:
+            return [], []
+        rescored = self.dense_rescore(query, positions.tolist())
+        bm25 = self.backend.lexical_at(terms, positions.tolist())
+        half = FOLLOW_PASSAGES // 2
+        by_dense = sorted(range(len(rescored)), key=lambda i: (-rescored[i][1], rescored[i][0]))
+        by_bm25 = [i for i in sorted(range(len(rescored)), key=lambda i: (-bm25[i], rescored[i][0])) if bm25[i] > 0]
+        chosen = list(dict.fromkeys(by_bm25[:half] + by_dense))[:FOLLOW_PASSAGES]
+        extra_dense = [rescored[i] for i in chosen]
+        extra_lexical = [(rescored[i][0], float(bm25[i])) for i in chosen if bm25[i] > 0]
+        return extra_dense, extra_lexical
 
     def _with_neighbours(self, ranked: list[tuple[int, float]], weight: float) -> list[tuple[int, float]]:
         """A passage read with its neighbours: it gains `weight` of the better of the fused scores
