@@ -44,7 +44,7 @@ class Settings:
     rrf_k: int = 60
     neighbour_weight: float = 0.0  # hybrid: a passage gains this share of its best neighbour's fused score (README: tried)
     expand: bool = True  # add period words for modern terms ("deterrence" -> "retaliation"; cwqa.expansion)
-    follow_references: bool = False  # hybrid: passages of documents the leading hits refer to ("See Document 12") join the candidates
+    follow_references: bool = True  # hybrid: passages of documents the leading hits refer to ("See Document 12") join the candidates (README, "Cross-references in search")
     # Reranking of the first hits by a small language model (cwqa.reranking): "auto" reranks a
     # hybrid search only when its leader is unclear (see fusion.should_rerank); "on" always;
     # "off" never. Off by default: on questions worded as people ask, most look unclear, and

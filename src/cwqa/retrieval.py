@@ -33,6 +33,11 @@ EXPANSION_WEIGHT = 0.5
 FOLLOW_FROM = 3
 FOLLOW_PASSAGES = 32
 FOLLOW_GATHER = 256
+# After fusion, a passage of a referenced document gains this share of the best fused score of the
+# leading document that refers to it: a question worded from the referring document's context
+# seldom matches the referenced one well enough on its own (README, "Cross-references in search":
+# 0.1 chosen on the tune half of eval/realistic/crossref.jsonl; 0.2 and more cost ordinary questions).
+FOLLOW_CREDIT = 0.1
 
 
 @dataclass(frozen=True)
@@ -161,8 +166,10 @@ class Retriever:
         # The dense scale is the ordinary candidates': a followed passage below their lowest
         # dense score does not stretch it (and so leaves their fused scores as they were).
         dense_floor = min((score for _, score in dense), default=None)
+        links: dict[int, list[int]] = {}
         if mode == "hybrid" and self.settings.follow_references:
-            extra_dense, extra_lexical = self.followed_references(query, terms, dense, lexical, where)
+            links = self.reference_links(dense, lexical)
+            extra_dense, extra_lexical = self.followed_references(query, terms, dense, lexical, where, links)
             dense = sorted(dense + extra_dense, key=lambda pair: (-pair[1], pair[0]))
             lexical = sorted(lexical + extra_lexical, key=lambda pair: (-pair[1], pair[0]))
         if mode == "dense":
@@ -175,6 +182,8 @@ class Retriever:
         else:
             weight = self.settings.dense_weight
             ranked = fuse_convex([dense, lexical], [weight, 1.0 - weight], floors=[dense_floor, 0.0])
+        if FOLLOW_CREDIT and links:
+            ranked = self._with_reference_credit(ranked, links, FOLLOW_CREDIT)
         if self.settings.neighbour_weight and mode == "hybrid":
             ranked = self._with_neighbours(ranked, self.settings.neighbour_weight)
         shown = ranked[:depth]
@@ -197,20 +206,10 @@ class Retriever:
         clear = leader_is_clear(dense, lexical, ranked, self.settings.rerank_margin)
         return Ranking(hits, clear, mode)
 
-    def followed_references(
-        self, query, terms: dict[str, float], dense: list[tuple[int, float]], lexical: list[tuple[int, float]], where: Filter
-    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-        """Passages of the documents that the leading candidates' documents refer to ("See
-        Document 12"), as (dense, BM25) score lists to join the candidates before fusion.
-
-        The references are those saved with each document at build time (`extra["references"]`).
-        Only passages that are not candidates already and pass the search's filter join; they
-        are scored exactly as the candidates are, and one without a BM25 score above 0 joins the
-        dense list only (as a dense find outside BM25's pool does).
-        """
-        candidates = {position for position, _ in dense} | {position for position, _ in lexical}
-        if not candidates:
-            return [], []
+    def reference_links(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> dict[int, list[int]]:
+        """The documents (as indices) that the first FOLLOW_FROM documents of the dense and of the
+        BM25 candidates refer to, each with the leading documents that refer to it, in order: the
+        references of the first dense document, then the first BM25 one's, then the second's, ..."""
         doc_of = self.chunks.docs
         leading: list[list[int]] = []
         for ranking in (dense, lexical):
@@ -222,14 +221,33 @@ class Retriever:
                     if len(docs) == FOLLOW_FROM:
                         break
             leading.append(docs)
-        # The first dense document, then the first BM25 one, then the second of each, ...
-        sources = list(dict.fromkeys(doc for pair in itertools.zip_longest(*leading) for doc in pair if doc is not None))
-        targets: list[int] = []
+        sources = dict.fromkeys(doc for pair in itertools.zip_longest(*leading) for doc in pair if doc is not None)
+        links: dict[int, list[int]] = {}
         for doc in sources:
             for doc_id in (self.documents[doc].extra or {}).get("references") or ():
                 index = self._doc_index.get(doc_id)
-                if index is not None and index not in targets:
-                    targets.append(index)
+                if index is not None and doc not in links.setdefault(index, []):
+                    links[index].append(doc)
+        return links
+
+    def followed_references(
+        self, query, terms: dict[str, float], dense: list[tuple[int, float]], lexical: list[tuple[int, float]], where: Filter,
+        links: dict[int, list[int]] | None = None,
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """Passages of the documents that the leading candidates' documents refer to ("See
+        Document 12"), as (dense, BM25) score lists to join the candidates before fusion.
+
+        The references are those saved with each document at build time (`extra["references"]`);
+        `links` is `reference_links(dense, lexical)` when the caller has it already.
+        Only passages that are not candidates already and pass the search's filter join; they
+        are scored exactly as the candidates are, and one without a BM25 score above 0 joins the
+        dense list only (as a dense find outside BM25's pool does).
+        """
+        candidates = {position for position, _ in dense} | {position for position, _ in lexical}
+        if not candidates:
+            return [], []
+        doc_of = self.chunks.docs
+        targets = list(self.reference_links(dense, lexical) if links is None else links)
         gathered: list[int] = []
         for index in targets:
             gathered += [p for p in self.chunks.of_document(index) if p not in candidates]
@@ -253,6 +271,21 @@ class Retriever:
         extra_dense = [rescored[i] for i in chosen]
         extra_lexical = [(rescored[i][0], float(bm25[i])) for i in chosen if bm25[i] > 0]
         return extra_dense, extra_lexical
+
+    def _with_reference_credit(self, ranked, links: dict[int, list[int]], credit: float) -> list[tuple[int, float]]:
+        """A passage of a referenced document gains `credit` of the best fused score of the leading
+        documents that refer to it."""
+        doc_of = self.chunks.docs
+        best: dict[int, float] = {}
+        for position, score in ranked:  # best first: a document's first passage is its best
+            best.setdefault(int(doc_of[position]), score)
+        credited = []
+        for position, score in ranked:
+            sources = links.get(int(doc_of[position]))
+            if sources:
+                score += credit * max(best.get(source, 0.0) for source in sources)
+            credited.append((position, score))
+        return sorted(credited, key=lambda pair: (-pair[1], pair[0]))
 
     def _with_neighbours(self, ranked: list[tuple[int, float]], weight: float) -> list[tuple[int, float]]:
         """A passage read with its neighbours: it gains `weight` of the better of the fused scores
