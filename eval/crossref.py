@@ -86,7 +86,8 @@ def measure(settings, pipeline, questions: Path, split: str | None) -> dict[str,
         )
         metrics = result.results[0].metrics
         rows["on" if follow else "off"] = {**{m: metrics[m] for m in METRICS}, "misses@5": metrics["misses@5"],
-                                           "questions": result.report["meta"]["questions"]}
+                                           "questions": result.report["meta"]["questions"],
+                                           "p50_ms": metrics["latency_ms_p50"], "p95_ms": metrics["latency_ms_p95"]}
     rows["gained@5"] = sorted(set(rows["off"]["misses@5"]) - set(rows["on"]["misses@5"]))
     rows["lost@5"] = sorted(set(rows["on"]["misses@5"]) - set(rows["off"]["misses@5"]))
     return rows
@@ -135,14 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
-    print("| set | n | follow_references | Hit@5 | Hit@10 | MRR@10 | referenced doc in top 5 / 10 | Hit@5 gained / lost |")
-    print("|---|---:|---|---:|---:|---:|---|---|")
+    print("| set | n | follow_references | Hit@5 | Hit@10 | MRR@10 | referenced doc in top 5 / 10 | ms p50 / p95 | Hit@5 gained / lost |")
+    print("|---|---:|---|---:|---:|---:|---|---|---|")
     for name, rows in report.items():
         for state in ("off", "on"):
             row = rows[state]
             change = f"+{', '.join(rows['gained@5']) or '—'} / -{', '.join(rows['lost@5']) or '—'}" if state == "on" else ""
             documents = f"{row['doc@5']:.3f} / {row['doc@10']:.3f}" if "doc@5" in row else ""
-            print(f"| {name} | {row['questions']} | {state} | {row['hit@5']:.3f} | {row['hit@10']:.3f} | {row['mrr@10']:.3f} | {documents} | {change} |")
+            print(f"| {name} | {row['questions']} | {state} | {row['hit@5']:.3f} | {row['hit@10']:.3f} | {row['mrr@10']:.3f} | {documents} | {row['p50_ms']:.0f} / {row['p95_ms']:.0f} | {change} |")
     return 0
 
 

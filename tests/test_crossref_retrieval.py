@@ -101,6 +101,21 @@ def test_only_the_leading_documents_are_followed_and_the_additions_are_capped(mo
     assert [p for p, _ in extra_dense] == [6, 7]
 
 
+def test_the_links_name_each_referenced_document_with_the_leading_documents_that_refer_to_it():
+    fake = fake_retriever()
+    # d0 and d4 lead (dense and BM25): d0 refers to d2 and d3, d4 to d1; the unindexed one is left out.
+    assert fake.reference_links([(0, 1.0)], [(11, 2.0)]) == {2: [0], 3: [0], 1: [4]}
+
+
+def test_a_referenced_documents_passages_gain_a_share_of_the_referring_documents_best_score():
+    fake = fake_retriever()
+    ranked = [(0, 1.0), (1, 0.8), (3, 0.5), (6, 0.45), (7, 0.2)]  # d0 leads; d2 (6, 7) is referred to by d0
+    credited = dict(fake._with_reference_credit(ranked, {2: [0]}, 0.1))
+    assert credited[6] == pytest.approx(0.45 + 0.1 * 1.0) and credited[7] == pytest.approx(0.2 + 0.1)
+    assert credited[0] == 1.0 and credited[1] == 0.8 and credited[3] == 0.5  # the others keep their scores
+    assert [p for p, _ in fake._with_reference_credit(ranked, {2: [0]}, 0.1)][:4] == [0, 1, 6, 3]
+
+
 def test_no_references_or_no_candidates_add_nothing():
     fake = fake_retriever()
     assert fake.followed_references(QUERY, {}, [(3, 1.0)], [(4, 1.0)], Filter()) == ([], [])
