@@ -52,7 +52,7 @@ from .text import split_sentences
 from .vectors import clear_checkpoints
 from .vectors import embed as embed_resumably
 
-FORMAT_VERSION = 2  # 2: passages and documents read on demand (cwqa.stores), sampled checksums of large files
+FORMAT_VERSION = 3  # 2: passages and documents read on demand (cwqa.stores), sampled checksums; 3: resolved references
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.npy"

@@ -80,8 +80,9 @@ def bm25_top(bm25, terms: dict[str, float], count: int, depth: int, mask: np.nda
     """The `depth` best (position, score) pairs by BM25, among `mask` when given.
 
     Only the postings of the question's terms are read and summed; passages with none of the
-    terms are never scored. The top is then taken among the passages that have a term (when
-    they are few) or by one partition of the accumulator (when a common term makes them many)."""
+    terms are never scored or scanned: the top is chosen among the postings themselves, so the
+    cost follows the question's terms, not the corpus (at 10^6 passages a scan of all scores
+    alone takes longer than the whole sum)."""
     lists = [(_postings(bm25, term), weight) for term, weight in terms.items()]
     lists = [(postings, weight) for postings, weight in lists if len(postings[0])]
     if not lists:
@@ -90,16 +91,21 @@ def bm25_top(bm25, terms: dict[str, float], count: int, depth: int, mask: np.nda
     for (positions, weights), weight in lists:
         # Within one term the positions are distinct, so fancy-index += is an exact sum.
         scores[positions] += weight * weights
-    total = sum(len(positions) for (positions, _), _ in lists)
-    if total < count // 8:
-        candidates = np.unique(np.concatenate([np.asarray(positions) for (positions, _), _ in lists]))
-    else:
-        candidates = np.flatnonzero(scores)
+    found = np.concatenate([np.asarray(positions) for (positions, _), _ in lists])
     if mask is not None:
-        candidates = candidates[mask[candidates]]
+        found = found[mask[found]]
+    values = scores[found]
+    # A passage is listed once per question term it holds, so the `depth` best distinct ones are
+    # among the best depth x terms entries; ties at that cut all stay in.
+    wanted = depth * len(lists)
+    if len(found) > wanted:
+        cut = values[np.argpartition(-values, wanted - 1)[wanted - 1]]
+        keep = values >= cut
+        found, values = found[keep], values[keep]
+    candidates, first = np.unique(found, return_index=True)
+    values = values[first]
     if len(candidates) == 0:
         return []
-    values = scores[candidates]
     if len(candidates) > depth:
         # Everything tied with the depth-th score stays in, so the cut below takes the lowest
         # positions among ties (argpartition alone picks any): the same top on every backend.
