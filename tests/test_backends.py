@@ -379,3 +379,15 @@ def test_pushing_twice_makes_no_duplicates(tmp_path, tiny_bm25):
         assert backend.stored() == len(TEXTS)  # the same position again replaces its record
     finally:
         backend.close()
+
+
+def test_cwqa_push_fills_a_collection_once_and_says_so(settings, pipeline, tmp_path, capsys):
+    from cwqa.cli import main
+
+    uri = str(tmp_path / "pushed.db")
+    arguments = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "push", "--uri", uri]
+    assert main(arguments) == 0
+    first = capsys.readouterr().out
+    assert f"{len(pipeline.chunks)} passages ({len(pipeline.chunks)} pushed now, 0 already there)" in first
+    assert main(arguments) == 0
+    assert f"(0 pushed now, {len(pipeline.chunks)} already there)" in capsys.readouterr().out

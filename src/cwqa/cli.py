@@ -14,7 +14,7 @@ from .documents import Coverage, document_citation
 from .errors import CwqaError, QueryError
 from .evaluation.command import add_arguments, run_command
 from .pipeline import (
-    EXPORT_STYLES, FACETS, Pipeline, build, filter_documents, manifest_coverage, open_pipeline, read_documents, status,
+    EXPORT_STYLES, FACETS, Pipeline, build, filter_documents, manifest_coverage, open_pipeline, push, read_documents, status,
 )
 
 
@@ -215,19 +215,7 @@ def cmd_generators(args, settings) -> int:
 def cmd_push(args, settings) -> int:
     """Fill the build's collection in Milvus (README, "Search backends"): what the first search
     with `backend = "milvus"` would do, ahead of time, so a server is ready before users come."""
-    import dataclasses
-
-    from .backends import get_backend
-    from .index import ensure_index
-
-    settings = dataclasses.replace(settings, backend="milvus", backend_uri=args.uri or settings.backend_uri)
-    loaded = ensure_index(settings, progress=_progress_bar("embedding"), log=_say)
-    backend = get_backend("milvus")(loaded, settings, log=_say)
-    try:
-        print(f"{backend.collection} at {backend.uri}: {backend.stored()} passages "
-              f"({backend.pushed} pushed now, {len(loaded.chunks) - backend.pushed} already there)")
-    finally:
-        backend.close()
+    print(push(settings, args.uri, progress=_progress_bar("embedding"), log=_say))
     return 0
 
 

@@ -202,8 +202,21 @@ def open_pipeline(
     if rebuild:
         build_index(settings, progress=progress, log=log)
     loaded = ensure_index(settings, progress=progress, log=log)
-    backend = get_backend(settings.backend)(loaded, settings)
+    backend = get_backend(settings.backend)(loaded, settings, log=log)
     return Pipeline(settings, Retriever(loaded, get_embedder(settings.model), settings, backend), log)
+
+
+def push(settings: Settings, uri: str | None = None, progress: Progress | None = None, log: Log = lambda message: None) -> str:
+    """Fill the build's Milvus collection now (at `uri`, else the settings' backend_uri), building
+    the index first if it is stale; returns one line saying what is there."""
+    settings = settings.replace(backend="milvus", backend_uri=uri)
+    loaded = ensure_index(settings, progress=progress, log=log)
+    backend = get_backend("milvus")(loaded, settings, log=log)
+    try:
+        return (f"{backend.collection} at {backend.uri}: {backend.stored()} passages "
+                f"({backend.pushed} pushed now, {len(loaded.chunks) - backend.pushed} already there)")
+    finally:
+        backend.close()
 
 
 def status(settings: Settings) -> IndexStatus:

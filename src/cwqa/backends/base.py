@@ -47,7 +47,7 @@ Ranked = list[tuple[int, float]]  # (position, score), best first
 class SearchBackend(ABC):
     """Finds the top passages for a query vector or for weighted BM25 terms, under a filter.
 
-    A backend is opened over one build (`open(loaded_index, settings)`); all scores are the same
+    A backend is opened over one build (`Backend(loaded_index, settings, log=...)`); all scores are the same
     numbers whatever the engine: cosine for dense, BM25 (bm25s's weights, Lucene's formula) for
     lexical, so fusion and the good-match verdict above need not know which engine ran.
     """

@@ -48,7 +48,7 @@ class EmbeddedBackend(SearchBackend):
 
     name = "embedded"
 
-    def __init__(self, loaded, settings=None):
+    def __init__(self, loaded, settings=None, log=None):
         self.loaded = loaded
         self.count = len(loaded.chunks)
         self._docs = np.asarray(loaded.chunks.docs)
