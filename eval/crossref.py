@@ -20,51 +20,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 from cwqa import load_settings
 from cwqa.evaluation import run_evaluation
-from cwqa.index import build_index, current_build
 from cwqa.pipeline import open_pipeline
+from realistic import assemble  # the realistic sets' corpus folders, links to their files
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ROOT / "eval" / "realistic"
-VOLUME = ROOT / "tests" / "data" / "frus1961-63v05.txt"
-SEEDS = [*sorted((ROOT / "corpus").glob("*.txt")), *sorted((ROOT / "corpus").glob("*.meta.json"))]
-CORPORA = {"volume": [VOLUME], "seeds": SEEDS}
 REALISTIC_CACHE = ROOT / ".cache" / "realistic"
 METRICS = ("hit@5", "hit@10", "mrr@10")
 
 
-def corpus_folder(work: Path, corpus: str) -> Path:
-    folder = work / corpus / "corpus"
-    folder.mkdir(parents=True, exist_ok=True)
-    for source in CORPORA[corpus]:
-        link = folder / source.name
-        if not link.exists():
-            os.symlink(source, link)
-    return folder
-
-
 def open_with_references(work: Path, corpus: str, say):
-    """A pipeline over this corpus whose documents carry their saved references."""
-    settings = load_settings().replace(corpus_dir=corpus_folder(work, corpus), index_dir=work / corpus / "index")
-    index = settings.index_dir
-    cached = current_build(REALISTIC_CACHE / corpus / "index")
-    if current_build(index) is None and cached is not None and cached.exists():
-        say(f"seeding {index} from {cached} (its vectors are reused)")
-        shutil.copytree(cached, index / cached.name)
-        (index / "CURRENT").write_text(cached.name + "\n", encoding="utf-8")
-    pipeline = open_pipeline(settings, log=say)
-    documents = pipeline.retriever.documents
-    if not any("references" in (documents[i].extra or {}) for i in range(len(documents))) and corpus == "volume":
-        say("the index predates saved references: rebuilding it")
-        build_index(settings, log=say)
-        pipeline = open_pipeline(settings, log=say)
-    return settings, pipeline
+    """A pipeline over this corpus whose documents carry their saved references (an index built
+    before references were saved is stale, and open_pipeline rebuilds it reusing its vectors)."""
+    settings = load_settings().replace(corpus_dir=assemble(work, corpus), index_dir=work / corpus / "index")
+    index, cached = settings.index_dir, REALISTIC_CACHE / corpus / "index"
+    if not (index / "CURRENT").exists() and (cached / "CURRENT").exists():
+        build = cached / (cached / "CURRENT").read_text(encoding="utf-8").strip()
+        say(f"seeding {index} from {build} (its vectors are reused)")
+        shutil.copytree(build, index / build.name)
+        (index / "CURRENT").write_text(build.name + "\n", encoding="utf-8")
+    return settings, open_pipeline(settings, log=say)
 
 
 def volume_questions(work: Path) -> Path:
