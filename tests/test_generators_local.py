@@ -81,7 +81,11 @@ def _assert_abstains_or_cites(answer, hits) -> None:
     assert answer.verified and answer.generator == "local"
     if answer.abstained:
         assert answer.text == ABSTAIN_PHRASE and answer.sentences == [] and answer.cited == []
-        assert answer.abstain_reason == "the model said the passages do not answer the question"
+        # The model said so, or it rejected the premise without citing what the record says.
+        assert answer.abstain_reason in (
+            "the model said the passages do not answer the question",
+            "the answer rejected the question's premise but quoted nothing from the passages",
+        )
         return
     assert answer.cited, f"the model's answer cites no given passage: {answer.text!r}"
     assert all(1 <= n <= len(hits) for n, _hit in answer.cited)
@@ -107,8 +111,8 @@ def test_the_local_model_streams_the_text_it_then_answers_with(local, hits, embe
     shown = "".join(pieces).strip()
     assert shown, "the stream showed nothing"
     _assert_abstains_or_cites(stream.answer, hits)
-    if stream.answer.abstained:  # what was shown says what the answer says
-        assert normalise(ABSTAIN_PHRASE).rstrip(".") in normalise(shown)
+    if stream.answer.abstain_reason == "the model said the passages do not answer the question":
+        assert normalise(ABSTAIN_PHRASE).rstrip(".") in normalise(shown)  # what was shown says so too
 
 
 @needs_model

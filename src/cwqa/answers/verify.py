@@ -136,8 +136,9 @@ def verify_answer(answer: Answer, embedder) -> Answer:
     premise, reason = answer.premise, answer.premise_reason
     if verdicts:
         evidence = [check for check in checks if check.method != "premise"]
-        if not evidence:
-            # A verdict on the premise that cites nothing the record says cannot be checked.
+        if not any(check.citations for check in evidence):
+            # A verdict on the premise that cites nothing the record says cannot be checked
+            # (a small model may also just repeat the prompt's phrases).
             return dataclasses.replace(
                 answer, text=ABSTAIN_PHRASE, abstained=True, premise=None, premise_reason="",
                 abstain_reason="the answer rejected the question's premise but quoted nothing from the passages",
