@@ -104,15 +104,9 @@ def bm25_top(bm25, terms: dict[str, float], count: int, depth: int, mask: np.nda
         found, values = found[keep], values[keep]
     candidates, first = np.unique(found, return_index=True)
     values = values[first]
-    if len(candidates) == 0:
-        return []
-    if len(candidates) > depth:
-        # Everything tied with the depth-th score stays in, so the cut below takes the lowest
-        # positions among ties (argpartition alone picks any): the same top on every backend.
-        cut = values[np.argpartition(-values, depth - 1)[depth - 1]]
-        keep = np.flatnonzero(values >= cut)
-        candidates, values = candidates[keep], values[keep]
-    order = np.lexsort((candidates, -values))[:depth]  # best first; ties by position, as top_k orders them
+    # At most depth x terms candidates (and their ties) are left: one sort orders them, best
+    # first and ties by position, as top_k orders them, so every backend gives the same top.
+    order = np.lexsort((candidates, -values))[:depth]
     return [(int(candidates[i]), float(values[i])) for i in order if values[i] > 0]
 
 
