@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 from .answers.model import Answer
 from .answers.plugins import Generator, get_generator
 from .answers.run import AnswerStream, generate_answer, stream_answer
-from .backends import get_backend
+from .backends import Filter, get_backend
 from .config import Settings, load_settings, rerank_policy
 from .bibliography import FORMATS as EXPORT_STYLES  # noqa: F401  (re-exported for the CLI)
 from .bibliography import export as export_citations
@@ -33,6 +33,7 @@ from .index import MANIFEST, IndexStatus, Progress, build_index, ensure_index, i
 from .passages import Chunk, Hit
 from .reranking import get_reranker
 from .retrieval import Retriever, checked_date
+from .stores import day_number
 from .verdict import MatchVerdict, assess_match
 
 Log = Callable[[str], None]
@@ -249,14 +250,15 @@ def filter_documents(documents, date_from: str | None = None, date_to: str | Non
     """The documents whose date and facets match, as `search` filters them (for a chronology).
 
     A value no document has is a one-line QueryError, as in search."""
-    date_from, date_to = checked_date(date_from, "from"), checked_date(date_to, "to")
+    where = Filter(None, checked_date(date_from, "from"), checked_date(date_to, "to"))
     chosen = matching_documents(documents, facets)
     kept = list(documents) if chosen is None else [documents[i] for i in chosen]
-    if date_from:
-        kept = [d for d in kept if d.date and d.date >= date_from]
-    if date_to:
-        kept = [d for d in kept if d.date and d.date[: len(date_to)] <= date_to]
-    return kept
+    if where.empty:
+        return kept
+    # The bounds as search compares them (cwqa.backends.Filter.day_range); undated never pass.
+    earliest, latest = where.day_range
+    days = [(d, day_number(d.date)) for d in kept]
+    return [d for d, day in days if day > 0 and (earliest is None or day >= earliest) and (latest is None or day <= latest)]
 
 
 def read_documents(settings: Settings) -> Corpus:
